@@ -1,0 +1,118 @@
+"""The one settings object. Nothing else in Bindesk reads the environment.
+
+Every field can be set with an environment variable named ``BINDESK_<FIELD>`` (upper case) or in a
+``.env`` file in the working directory. Derived locations (database, broker, blobs, vector data) default to
+places under ``data_dir`` so that ``bindesk up`` needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderName = Literal["local", "imagebind"]
+GeneratorName = Literal["extractive", "t5", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BINDESK_", env_file=".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path("./var"), description="Root of every file Bindesk writes locally.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    broker_url: str = Field(default="", description="Celery broker; default: SQLAlchemy transport on SQLite.")
+    result_backend: str = Field(default="", description="Celery result backend; default: SQLite.")
+    redis_url: str = Field(default="", description="Redis for live events across API processes; empty: in-process.")
+    milvus_uri: str = Field(default="", description="Milvus URI; default: the embedded milvus-lite server.")
+    milvus_token: str = ""
+    milvus_lite_port: int = 19540
+    blob_dir: Path | None = None
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(default="", description="Base URL used in the widget embed snippet.")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_message_chars: int = 4000
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_audio_bytes: int = 20 * 1024 * 1024
+    max_audio_seconds: float = 120.0
+    max_ingest_audio_seconds: float = 3 * 3600.0
+    session_ttl_seconds: int = 12 * 3600
+    secure_cookies: bool = False
+
+    # --- models --------------------------------------------------------------------------------------
+    embedder: EmbedderName = "local"
+    torch_threads: int = Field(default=0, description="CPU threads for torch/onnx; 0 lets the library choose.")
+    embed_batch_size: int = 64
+    imagebind_checkpoint: Path | None = None
+    imagebind_device: str = "cuda"
+    imagebind_dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    imagebind_config: Literal["huge", "tiny"] = "huge"
+    whisper_model_dir: Path | None = Field(default=None, description="CTranslate2 Whisper; default: bundled.")
+    generator: GeneratorName = "extractive"
+    t5_model_dir: Path | None = None
+    t5_device: str = "auto"
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    openai_model: str = ""
+    openai_timeout_seconds: float = 30.0
+
+    # --- ingest --------------------------------------------------------------------------------------
+    chunk_tokens: int = Field(default=200, description="Target chunk size in tokens of the text embedder.")
+    chunk_overlap_tokens: int = 32
+    ingest_max_retries: int = 3
+    docx_max_uncompressed_bytes: int = 200 * 1024 * 1024
+    docx_max_compression_ratio: float = 100.0
+
+    # --- retrieval and decisions ---------------------------------------------------------------------
+    retrieval_candidates: int = 50
+    rrf_k: int = 60
+    answer_threshold: float = Field(
+        default=0.5, description="Answerability score at or above which the bot answers (calibrated on data)."
+    )
+    clarify_threshold: float = 0.3
+    max_failed_turns: int = 2
+
+    @model_validator(mode="after")
+    def _derive_locations(self) -> Settings:
+        data = self.data_dir.expanduser().resolve()
+        self.data_dir = data
+        if not self.database_url:
+            self.database_url = f"sqlite:///{data / 'bindesk.sqlite'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{data / 'broker.sqlite'}"
+        if not self.result_backend:
+            self.result_backend = f"db+sqlite:///{data / 'results.sqlite'}"
+        if not self.milvus_uri:
+            self.milvus_uri = f"http://127.0.0.1:{self.milvus_lite_port}"
+        if self.blob_dir is None:
+            self.blob_dir = data / "blobs"
+        return self
+
+    @property
+    def milvus_lite_dir(self) -> Path:
+        """Data directory of the embedded milvus-lite server (only used when we start it ourselves)."""
+        return self.data_dir / "milvus"
+
+    @property
+    def blobs_path(self) -> Path:
+        assert self.blob_dir is not None  # set by the validator
+        return self.blob_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests and the CLI change the environment before the first read)."""
+    get_settings.cache_clear()

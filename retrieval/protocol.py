@@ -1,0 +1,97 @@
+"""The vector store: one contract for milvus-lite, Milvus standalone and a Milvus cluster.
+
+Every method takes the workspace: no call can reach another tenant's vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from embed.protocol import Vectors
+
+Modality = Literal["text", "image", "audio"]
+SearchField = Literal["dense", "sparse", "visual"]
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """What is stored per chunk. ``id`` is deterministic (``core.ids.chunk_id``) so writes are upserts."""
+
+    id: str
+    workspace_id: str
+    document_id: str
+    version: int
+    ordinal: int
+    modality: Modality
+    source: str  # the uploaded file name
+    title: str
+    heading: str  # heading path joined with " > "
+    page: int | None
+    text: str  # what BM25 indexes and what a snippet shows
+    dense: Sequence[float]
+    visual: Sequence[float] | None  # None: no image vector (stored as zeros)
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    heading: str
+    page: int | None
+    modality: Modality
+    text: str
+    score: float  # higher is better; meaning depends on the producer (similarity, BM25, fused)
+    # Evidence for fusion, reranking and answerability: rank (1-based) and raw score per retriever.
+    ranks: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    backend: str  # the embedder backend this store's collection holds
+
+    def ensure_collection(self) -> None:
+        """Create the collection and indexes if missing (idempotent); refuse one built for other dims."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`core.errors.ServiceUnavailable` when the store cannot answer."""
+        ...
+
+    def upsert(self, workspace_id: str, records: Sequence[ChunkRecord]) -> None: ...
+
+    def delete_document(self, workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
+        """Remove a document's chunks; with ``keep_version``, only those of other versions."""
+        ...
+
+    def count(self, workspace_id: str, document_id: str | None = None) -> int: ...
+
+    def search(
+        self,
+        workspace_id: str,
+        field: SearchField,
+        query: Vectors | str,
+        k: int,
+        modalities: Sequence[Modality] | None = None,
+    ) -> list[Hit]:
+        """One retriever: ``dense``/``visual`` take a vector, ``sparse`` (BM25) takes text. Best first."""
+        ...
+
+    def hybrid_search(
+        self,
+        workspace_id: str,
+        dense: Vectors | None,
+        text: str | None,
+        visual: Vectors | None,
+        k: int,
+    ) -> list[Hit]:
+        """The retrievers given, fused server-side with reciprocal-rank fusion. Best first."""
+        ...
+
+    def fetch(self, workspace_id: str, chunk_ids: Sequence[str]) -> list[Hit]:
+        """Chunks by id (for graph-neighbour candidates), in no particular order."""
+        ...
