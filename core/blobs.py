@@ -7,6 +7,7 @@ never sees half a blob.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -76,10 +77,8 @@ class FileBlobStore:
             return fh.read()
 
     def delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             self._path(key).unlink(missing_ok=True)
-        except NotFound:
-            pass
 
     def path(self, key: str) -> Path:
         """The file behind ``key`` (for libraries that want a path)."""

@@ -11,48 +11,28 @@ Constructors are light; :meth:`warm_up` loads weights (FastAPI lifespan, Celery 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from core.media import AudioClip, OcrResult, Transcript, TranscriptSegment
+
+__all__ = [
+    "AudioClip",
+    "Embedder",
+    "ImageEmbeddings",
+    "OcrResult",
+    "TextReader",
+    "Transcriber",
+    "Transcript",
+    "TranscriptSegment",
+    "Vectors",
+]
+
 Vectors = NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class AudioClip:
-    """Decoded audio: mono float32 samples in [-1, 1]."""
-
-    samples: NDArray[np.float32]
-    sample_rate: int
-
-    @property
-    def duration(self) -> float:
-        return float(len(self.samples)) / float(self.sample_rate)
-
-
-@dataclass(frozen=True)
-class TranscriptSegment:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    language: str | None
-    duration: float
-    segments: list[TranscriptSegment] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class OcrResult:
-    text: str  # lines joined in reading order with newlines
-    lines: list[str] = field(default_factory=list)
-    mean_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
