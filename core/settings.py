@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     milvus_lite_port: int = 19540
     blob_dir: Path | None = None
 
+    api_key: str = Field(default="", description="Key the CLI sends with --url (ops for ingest, widget for ask).")
+
     # --- HTTP ----------------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, description="Target chunk size in tokens of the text embedder.")
     chunk_overlap_tokens: int = 32
     ingest_max_retries: int = 3
+    queue_visibility_timeout: int = Field(
+        default=3600, description="Seconds before a task taken by a worker that died is delivered again (Redis)."
+    )
+    worker_concurrency: int = 1
     docx_max_uncompressed_bytes: int = 200 * 1024 * 1024
     docx_max_compression_ratio: float = 100.0
 

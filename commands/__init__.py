@@ -1,0 +1,1 @@
+"""Implementations behind the `bindesk` command line (cli.py keeps only argument parsing)."""

@@ -1,0 +1,1 @@
+"""Knowledge-base operations shared by the API, the workers and the CLI: accept uploads, index, delete, search."""

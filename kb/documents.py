@@ -1,0 +1,157 @@
+"""Knowledge-base documents: accept uploads, list, delete.
+
+An upload is validated completely (size, real type by magic bytes) before anything is stored, so a batch
+with one bad file stores nothing. Re-uploading a file name that the workspace already has makes a new version
+of the same document; its chunks replace the old ones when the new version is indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.blobs import BlobStore
+from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from core.models import Chunk, Document, DocumentStatus, utcnow
+from core.workspaces import ensure_workspace
+from ingest.sniff import detect, safe_filename
+from kg.store import GraphStore
+from retrieval.protocol import VectorStore
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass
+class Accepted:
+    documents: list[Document]
+    to_index: list[str]  # ids of documents that need (re)indexing: enqueue these after commit
+    stale_blobs: list[str]  # blobs of replaced versions: delete these after commit
+
+
+def accept_uploads(
+    session: Session,
+    blobs: BlobStore,
+    workspace_id: str,
+    uploads: Sequence[Upload],
+    *,
+    max_bytes: int,
+    origin: str = "upload",
+) -> Accepted:
+    """Validate every upload, then store blobs and create or re-version document rows (status ``queued``).
+
+    Raises before storing anything: :class:`PayloadTooLarge` (a file over ``max_bytes``) or
+    :class:`UnsupportedMediaType` (a type Bindesk cannot index, or a name that lies about the bytes).
+    The caller commits, then enqueues ``to_index`` and deletes ``stale_blobs`` (never before the commit, so
+    a failed commit leaves every row pointing at a blob that exists).
+    """
+    if not uploads:
+        raise UnsupportedMediaType("no files in the upload (send them in multipart fields named 'files')")
+    checked = []
+    for upload in uploads:
+        name = safe_filename(upload.filename)
+        if len(upload.data) > max_bytes:
+            raise PayloadTooLarge(f"{name}: {len(upload.data)} bytes is over the {max_bytes}-byte limit")
+        try:
+            detected = detect(upload.data, name)
+        except UnsupportedMediaType as exc:
+            raise UnsupportedMediaType(f"{name}: {exc.message}") from exc
+        checked.append((name, upload.data, detected))
+
+    ensure_workspace(session, workspace_id)
+    result = Accepted(documents=[], to_index=[], stale_blobs=[])
+    changed: list[Document] = []
+    for name, data, detected in checked:
+        digest = hashlib.sha256(data).hexdigest()
+        doc = session.scalar(
+            select(Document).where(Document.workspace_id == workspace_id, Document.filename == name)
+        )
+        if doc is not None and doc.sha256 == digest and doc.status in (DocumentStatus.INDEXED, DocumentStatus.QUEUED):
+            result.documents.append(doc)  # the same bytes again: nothing to do
+            continue
+        key = blobs.put(workspace_id, "documents", data)
+        if doc is None:
+            doc = Document(workspace_id=workspace_id, filename=name, version=1, origin=origin)
+            session.add(doc)
+        else:
+            result.stale_blobs.append(doc.blob_key)
+            doc.version += 1
+        doc.kind = detected.kind
+        doc.media_type = detected.media_type
+        doc.size_bytes = len(data)
+        doc.sha256 = digest
+        doc.blob_key = key
+        doc.status = DocumentStatus.QUEUED
+        doc.error = None
+        doc.attempts = 0
+        doc.updated_at = utcnow()
+        result.documents.append(doc)
+        changed.append(doc)
+    session.flush()
+    result.to_index = [d.id for d in changed]
+    return result
+
+
+def mark_not_queued(session: Session, workspace_id: str, document_ids: Sequence[str], reason: str) -> None:
+    """Documents whose task could not be queued end ``failed`` with the reason (an upload again retries)."""
+    for document_id in document_ids:
+        doc = get_document(session, workspace_id, document_id)
+        doc.status = DocumentStatus.FAILED
+        doc.error = reason
+
+
+def list_documents(session: Session, workspace_id: str, *, status: str | None = None) -> list[Document]:
+    query = select(Document).where(Document.workspace_id == workspace_id)
+    if status:
+        query = query.where(Document.status == DocumentStatus(status))
+    return list(session.scalars(query.order_by(Document.created_at.desc(), Document.id)))
+
+
+def get_document(session: Session, workspace_id: str, document_id: str) -> Document:
+    """The document, or :class:`NotFound` (also when it belongs to another workspace)."""
+    doc = session.get(Document, document_id)
+    if doc is None or doc.workspace_id != workspace_id:
+        raise NotFound(f"no document {document_id!r}")
+    return doc
+
+
+def delete_document(
+    session: Session,
+    store: VectorStore,
+    graph: GraphStore,
+    workspace_id: str,
+    document_id: str,
+) -> str:
+    """Remove a document with its chunks (vectors and rows) and graph facts; returns its blob key, which the
+    caller deletes after committing.
+
+    Vectors go first: if the vector store is down this raises and the row stays, so a retry can finish.
+    """
+    doc = get_document(session, workspace_id, document_id)
+    store.delete_document(workspace_id, doc.id)
+    graph.remove_document(session, workspace_id, doc.id)
+    session.query(Chunk).filter(Chunk.workspace_id == workspace_id, Chunk.document_id == doc.id).delete()
+    blob_key = doc.blob_key
+    session.delete(doc)
+    session.flush()
+    return blob_key
+
+
+def status_counts(session: Session) -> dict[tuple[str, str], int]:
+    """(workspace, status) -> number of documents, for metrics."""
+    rows = session.execute(
+        select(Document.workspace_id, Document.status, func.count()).group_by(Document.workspace_id, Document.status)
+    )
+    return {(ws, str(status.value if hasattr(status, "value") else status)): n for ws, status, n in rows}

@@ -1,0 +1,258 @@
+"""Indexing one document: parse -> chunk -> embed -> upsert vectors -> chunk rows and graph facts -> indexed.
+
+Safe to run twice, concurrently, or after a crash: chunk ids are deterministic per (workspace, document,
+version, ordinal), so vectors are upserted in place, and the database rows are replaced in one transaction
+at the end. A document that cannot be parsed ends ``failed`` with ``code: reason`` and no chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from core.db import session_scope
+from core.errors import DocumentRejected, EmptyDocument
+from core.ids import chunk_id
+from core.media import AudioClip, decode_audio, load_image
+from core.models import Chunk, Document, DocumentStatus, utcnow
+from embed.protocol import Embedder
+from ingest.chunking import make_chunks
+from ingest.pipeline import parse
+from ingest.types import ChunkDraft, ParseLimits
+from kb.runtime import Runtime
+from kg.store import ChunkFacts
+from retrieval.protocol import ChunkRecord
+
+log = logging.getLogger(__name__)
+
+# Images inside documents were checked against Settings.max_image_pixels by the parser; this bound only
+# re-asserts a hard ceiling when the embedder reopens them.
+_MAX_PIXELS = 200_000_000
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    document_id: str
+    status: str
+    chunks: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    workspace_id: str
+    document_id: str
+    version: int
+    blob_key: str
+    filename: str
+
+
+def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
+    """Index the current version of a document (a no-op when it is already indexed or gone)."""
+    job = _claim(runtime, document_id)
+    if isinstance(job, IndexOutcome):
+        if job.status == "failed":  # make sure a failed document has no vectors left (idempotent)
+            with session_scope(runtime.settings) as session:
+                doc = session.get(Document, document_id)
+                workspace_id = doc.workspace_id if doc else None
+            if workspace_id:
+                runtime.store.delete_document(workspace_id, document_id)
+        return job
+    started = time.perf_counter()
+    try:
+        drafts, title, audio = _parse_and_chunk(runtime, job)
+        records = _embed(runtime.embedder, job, drafts, title, audio)
+    except DocumentRejected as exc:
+        runtime.store.delete_document(job.workspace_id, job.document_id)
+        return _fail(runtime, job, f"{exc.code}: {exc.message}")
+    store = runtime.store
+    store.upsert(job.workspace_id, records)
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, job.document_id)
+        if doc is None:  # deleted while we worked: leave nothing behind
+            store.delete_document(job.workspace_id, job.document_id)
+            return IndexOutcome(job.document_id, "deleted")
+        if doc.version != job.version:  # re-uploaded while we worked: that version's task owns the result
+            store.delete_document(job.workspace_id, job.document_id, keep_version=doc.version)
+            return IndexOutcome(job.document_id, "superseded")
+        store.delete_document(job.workspace_id, job.document_id, keep_version=job.version)
+        _replace_rows(runtime, session, doc, job, drafts, records)
+        seconds = time.perf_counter() - started
+        doc.status = DocumentStatus.INDEXED
+        doc.title = title
+        doc.chunk_count = len(records)
+        doc.indexed_version = job.version
+        doc.indexed_at = utcnow()
+        doc.ingest_seconds = seconds
+        doc.error = None
+    log.info(
+        "indexed %s (%s) v%d: %d chunks in %.2fs", job.document_id, job.filename, job.version, len(records), seconds
+    )
+    return IndexOutcome(job.document_id, "indexed", len(records), seconds)
+
+
+def mark_failed(runtime: Runtime, document_id: str, reason: str) -> None:
+    """Record a failure that happened outside parsing (e.g. retries exhausted) and remove any chunks."""
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            return
+        workspace_id = doc.workspace_id
+        _fail_claimed(session, runtime, doc, reason)
+    try:
+        runtime.store.delete_document(workspace_id, document_id)
+    except Exception:  # the store may be why we gave up; the next successful index replaces these rows anyway
+        log.exception("could not remove the vectors of failed document %s", document_id)
+
+
+def _claim(runtime: Runtime, document_id: str) -> _Job | IndexOutcome:
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            return IndexOutcome(document_id, "deleted")
+        if doc.status == DocumentStatus.INDEXED and doc.indexed_version == doc.version:
+            return IndexOutcome(document_id, "indexed", doc.chunk_count)  # duplicate delivery
+        if doc.status == DocumentStatus.FAILED:
+            return IndexOutcome(document_id, "failed", error=doc.error)
+        if doc.attempts > runtime.settings.ingest_max_retries + 1:
+            # Delivered again and again without finishing: a worker dies on this document (e.g. out of memory).
+            reason = f"internal_error: no worker finished it in {doc.attempts} attempts"
+            return _fail_claimed(session, runtime, doc, reason)
+        doc.status = DocumentStatus.PROCESSING
+        doc.attempts += 1
+        return _Job(doc.workspace_id, doc.id, doc.version, doc.blob_key, doc.filename)
+
+
+def _fail_claimed(session: Session, runtime: Runtime, doc: Document, reason: str) -> IndexOutcome:
+    doc.status = DocumentStatus.FAILED
+    doc.error = reason
+    doc.chunk_count = 0
+    session.query(Chunk).filter(Chunk.document_id == doc.id).delete()
+    runtime.graph.remove_document(session, doc.workspace_id, doc.id)
+    log.warning("document %s (%s) failed: %s", doc.id, doc.filename, reason)
+    return IndexOutcome(doc.id, "failed", error=reason)
+
+
+def _fail(runtime: Runtime, job: _Job, reason: str) -> IndexOutcome:
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, job.document_id)
+        if doc is not None and doc.version == job.version:
+            return _fail_claimed(session, runtime, doc, reason)
+    return IndexOutcome(job.document_id, "superseded")
+
+
+def _parse_and_chunk(runtime: Runtime, job: _Job) -> tuple[list[ChunkDraft], str, dict[int, AudioClip]]:
+    """Drafts, the document title, and for audio chunks their stretch of audio by ordinal."""
+    settings = runtime.settings
+    data = runtime.blobs.read(job.blob_key)
+    parsed = parse(
+        data,
+        job.filename,
+        ocr=runtime.ocr,
+        transcriber=runtime.transcriber,
+        limits=ParseLimits.from_settings(settings),
+    )
+    embedder = runtime.embedder
+    drafts = make_chunks(
+        parsed,
+        count_tokens=embedder.count_tokens,
+        max_tokens=min(settings.chunk_tokens, embedder.max_text_tokens),
+        overlap_tokens=settings.chunk_overlap_tokens,
+    )
+    if not drafts:
+        raise EmptyDocument(f"{job.filename}: no text, image or speech could be extracted")
+    audio: dict[int, AudioClip] = {}
+    if any(d.modality == "audio" for d in drafts):
+        whole = decode_audio(data, max_seconds=settings.max_ingest_audio_seconds)
+        audio = {d.ordinal: _slice(whole, d) for d in drafts if d.modality == "audio"}
+    return drafts, parsed.title, audio
+
+
+def _slice(clip: AudioClip, draft: ChunkDraft) -> AudioClip:
+    start = int((draft.start_seconds or 0.0) * clip.sample_rate)
+    end = int((draft.end_seconds or clip.duration) * clip.sample_rate)
+    return AudioClip(samples=clip.samples[start:end], sample_rate=clip.sample_rate)
+
+
+def _embed(
+    embedder: Embedder, job: _Job, drafts: Sequence[ChunkDraft], title: str, audio: dict[int, AudioClip]
+) -> list[ChunkRecord]:
+    """Embed every draft by modality, in batches, and build the vector-store records in draft order."""
+    dense: dict[int, list[float]] = {}
+    visual: dict[int, list[float] | None] = {}
+    texts: dict[int, str] = {}
+    text_idx = [i for i, d in enumerate(drafts) if d.modality == "text"]
+    image_idx = [i for i, d in enumerate(drafts) if d.modality == "image"]
+    audio_idx = [i for i, d in enumerate(drafts) if d.modality == "audio"]
+    if text_idx:
+        vectors = embedder.embed_texts([drafts[i].text for i in text_idx])
+        for i, vec in zip(text_idx, vectors, strict=True):
+            dense[i], visual[i], texts[i] = vec.tolist(), None, drafts[i].text
+    if image_idx:
+        # The parser already refused bombs; the images are re-opened from its bytes with the same guard.
+        images = [load_image(drafts[i].image or b"", max_pixels=_MAX_PIXELS) for i in image_idx]
+        out = embedder.embed_images(images, [drafts[i].body for i in image_idx])
+        for row, i in enumerate(image_idx):
+            dense[i], visual[i] = out.dense[row].tolist(), out.visual[row].tolist()
+            tags = out.tags[row]
+            texts[i] = drafts[i].text + (f"\nPictured: {', '.join(tags)}" if tags else "")
+    if audio_idx:
+        clips = [audio[drafts[i].ordinal] for i in audio_idx]
+        vectors = embedder.embed_audio(clips, [drafts[i].body for i in audio_idx])
+        for i, vec in zip(audio_idx, vectors, strict=True):
+            dense[i], visual[i], texts[i] = vec.tolist(), None, drafts[i].text
+    return [
+        ChunkRecord(
+            id=chunk_id(job.workspace_id, job.document_id, job.version, draft.ordinal),
+            workspace_id=job.workspace_id,
+            document_id=job.document_id,
+            version=job.version,
+            ordinal=draft.ordinal,
+            modality=draft.modality,
+            source=job.filename,
+            title=draft.title or title,
+            heading=" > ".join(draft.heading_path),
+            page=draft.page,
+            text=texts[i],
+            dense=dense[i],
+            visual=visual[i],
+        )
+        for i, draft in enumerate(drafts)
+    ]
+
+
+def _replace_rows(
+    runtime: Runtime,
+    session: Session,
+    doc: Document,
+    job: _Job,
+    drafts: Sequence[ChunkDraft],
+    records: Sequence[ChunkRecord],
+) -> None:
+    session.query(Chunk).filter(Chunk.document_id == doc.id).delete()
+    for draft, record in zip(drafts, records, strict=True):
+        session.add(
+            Chunk(
+                id=record.id,
+                workspace_id=job.workspace_id,
+                document_id=doc.id,
+                version=job.version,
+                ordinal=draft.ordinal,
+                modality=draft.modality,
+                text=draft.body,
+                title=record.title,
+                heading_path=list(draft.heading_path),
+                page=draft.page,
+                start_seconds=draft.start_seconds,
+                end_seconds=draft.end_seconds,
+                token_count=draft.token_count,
+                extra={"indexed_text": record.text},
+            )
+        )
+    facts = [ChunkFacts(r.id, d.body, r.title, tuple(d.heading_path)) for d, r in zip(drafts, records, strict=True)]
+    runtime.graph.add_document(session, job.workspace_id, doc.id, facts)

@@ -1,0 +1,107 @@
+"""The long-lived parts of one process (models, vector store, graph, blobs), built lazily and shared.
+
+Constructing a :class:`Runtime` is cheap; :meth:`Runtime.warm_up` loads the models (FastAPI lifespan, Celery
+``worker_process_init``, the CLI before a batch). :class:`Models` is separate so that several runtimes (tests
+against SQLite and PostgreSQL, say) can share one set of loaded weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+from core.blobs import FileBlobStore
+from core.settings import Settings
+from embed.protocol import Embedder, TextReader, Transcriber
+from kg.store import SqlGraphStore
+from retrieval.milvus import MilvusVectorStore
+
+log = logging.getLogger(__name__)
+
+
+class Models:
+    """The embedder, OCR and speech-to-text for one configuration; each loads on first use or warm-up."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from embed.factory import get_embedder
+
+        return get_embedder(self.settings)
+
+    @cached_property
+    def ocr(self) -> TextReader:
+        from embed.ocr import RapidOcrReader
+
+        return RapidOcrReader()
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        from embed.speech import WhisperTranscriber
+
+        return WhisperTranscriber(self.settings.whisper_model_dir, cpu_threads=self.settings.torch_threads)
+
+    def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
+        self.embedder.warm_up()
+        if ocr:
+            self.ocr.warm_up()
+        if speech:
+            self.transcriber.warm_up()
+        log.info("models ready (embedder=%s)", self.embedder.name)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, models: Models | None = None) -> None:
+        self.settings = settings
+        self.models = models or Models(settings)
+        self._lock = threading.Lock()
+        self._collection_ready = False
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.models.embedder
+
+    @property
+    def ocr(self) -> TextReader:
+        return self.models.ocr
+
+    @property
+    def transcriber(self) -> Transcriber:
+        return self.models.transcriber
+
+    @cached_property
+    def blobs(self) -> FileBlobStore:
+        return FileBlobStore(self.settings.blobs_path)
+
+    @cached_property
+    def graph(self) -> SqlGraphStore:
+        return SqlGraphStore()
+
+    @property
+    def store(self) -> MilvusVectorStore:
+        """The vector store for the configured embedder; its collection is created on first use."""
+        store = self._store
+        if not self._collection_ready:
+            with self._lock:
+                if not self._collection_ready:
+                    store.ensure_collection()
+                    self._collection_ready = True
+        return store
+
+    @cached_property
+    def _store(self) -> MilvusVectorStore:
+        embedder = self.embedder
+        return MilvusVectorStore(
+            uri=self.settings.milvus_uri,
+            backend=embedder.name,
+            dense_dim=embedder.dense_dim,
+            visual_dim=embedder.visual_dim,
+            token=self.settings.milvus_token,
+        )
+
+    def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
+        """Load the models this process will use, so the first request does not pay for it."""
+        self.models.warm_up(speech=speech, ocr=ocr)

@@ -1,0 +1,144 @@
+"""Retrieval over a workspace's knowledge base: each retriever on its own, fused by reciprocal rank.
+
+Used by ``POST /v1/kb/search`` (ops testing retrieval) and by the chat turn, which adds graph candidates and
+reranking on top of :func:`retrieve`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.media import load_image
+from core.models import Chunk
+from kb.runtime import Runtime
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.protocol import Hit
+
+SNIPPET_CHARS = 320
+
+
+@dataclass
+class RetrievalQuery:
+    text: str = ""
+    image: Image.Image | None = None
+    ocr_text: str = ""
+    extra: dict[str, list[Hit]] = field(default_factory=dict)  # more ranked lists to fuse (e.g. graph)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    heading: str
+    page: int | None
+    modality: str
+    score: float
+    snippet: str
+    text: str  # the chunk's whole content (for answers); the snippet is a window of it
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[SearchHit]
+    ocr_text: str | None
+    fused: list[Hit]
+
+
+def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int) -> list[Hit]:
+    """Run every retriever the query allows (dense and BM25 on text; image vector and the image's text-space
+    vector on a photo), then fuse. Returns up to ``k`` hits, best first, each with per-retriever evidence."""
+    settings = runtime.settings
+    embedder, store = runtime.embedder, runtime.store
+    depth = max(k, settings.retrieval_candidates)
+    ranked: dict[str, list[Hit]] = {}
+    text = query.text.strip()
+    if text:
+        vector = embedder.embed_texts([text])[0]
+        ranked["dense"] = store.search(workspace_id, "dense", vector, depth)
+        ranked["sparse"] = store.search(workspace_id, "sparse", text, depth)
+    if query.image is not None:
+        image_vectors = embedder.embed_images([query.image], [query.ocr_text])
+        ranked["visual"] = store.search(workspace_id, "visual", image_vectors.visual[0], depth, modalities=["image"])
+        ranked["image_dense"] = store.search(workspace_id, "dense", image_vectors.dense[0], depth)
+    ranked.update(query.extra)
+    return reciprocal_rank_fusion(ranked, k=settings.rrf_k, limit=k)
+
+
+def search_kb(
+    runtime: Runtime, session: Session, workspace_id: str, text: str, k: int, *, image: bytes | None = None
+) -> SearchResult:
+    """Retrieval as ops test it: a text query, a photo, or both."""
+    query = RetrievalQuery(text=text)
+    if image is not None:
+        query.image = load_image(image, max_pixels=runtime.settings.max_image_pixels)
+        query.ocr_text = runtime.ocr.read(query.image).text
+    hits = retrieve(runtime, workspace_id, query, k)
+    return SearchResult(
+        hits=to_search_hits(session, workspace_id, hits, " ".join([text, query.ocr_text])),
+        ocr_text=query.ocr_text if image is not None else None,
+        fused=hits,
+    )
+
+
+def to_search_hits(session: Session, workspace_id: str, hits: Sequence[Hit], query_text: str) -> list[SearchHit]:
+    """Attach each hit's stored content (the vector store keeps only an index copy) and a snippet."""
+    bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
+    out = []
+    for hit in hits:
+        body = bodies.get(hit.chunk_id, hit.text)
+        out.append(
+            SearchHit(
+                chunk_id=hit.chunk_id,
+                document_id=hit.document_id,
+                source=hit.source,
+                title=hit.title,
+                heading=hit.heading,
+                page=hit.page,
+                modality=hit.modality,
+                score=round(float(hit.score), 6),
+                snippet=snippet(body, query_text),
+                text=body,
+            )
+        )
+    return out
+
+
+def chunk_bodies(session: Session, workspace_id: str, chunk_ids: Sequence[str]) -> dict[str, str]:
+    if not chunk_ids:
+        return {}
+    rows = session.execute(
+        select(Chunk.id, Chunk.text).where(Chunk.workspace_id == workspace_id, Chunk.id.in_(list(chunk_ids)))
+    )
+    return {cid: text for cid, text in rows}
+
+
+_WORD = re.compile(r"\w{3,}")
+
+
+def snippet(body: str, query_text: str, width: int = SNIPPET_CHARS) -> str:
+    """The window of ``body`` that holds the most query words (the start when none match)."""
+    body = " ".join(body.split())
+    if len(body) <= width:
+        return body
+    terms = {w.lower() for w in _WORD.findall(query_text)}
+    best_start, best_count = 0, -1
+    for start in range(0, len(body) - width + 1, max(1, width // 4)):
+        window = body[start : start + width].lower()
+        count = sum(1 for t in terms if t in window)
+        if count > best_count:
+            best_start, best_count = start, count
+    if best_count <= 0:
+        best_start = 0
+    # Start and end at word boundaries.
+    start = body.rfind(" ", 0, best_start) + 1 if best_start else 0
+    end = body.find(" ", start + width)
+    text = body[start : end if end != -1 else len(body)]
+    return ("… " if start else "") + text + (" …" if end != -1 else "")
