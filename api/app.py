@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import HttpMetrics, StoreCollector
-from api.routes import health, kb
+from api.routes import agent, auth, conversations, feedback, health, kb, ops, pages
+from chat.events import make_event_bus
 from core.settings import Settings, get_settings
 from kb.runtime import Runtime
 from workers.queue import TaskQueue, queue_depth
@@ -62,6 +64,7 @@ def create_app(
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.enqueue = enqueue or TaskQueue(settings).enqueue_ingest
+    app.state.events = make_event_bus(settings.redis_url)
     registry = CollectorRegistry()
 
     registry.register(StoreCollector(settings, lambda: queue_depth(settings)))
@@ -81,6 +84,7 @@ def create_app(
         http_metrics.latency.labels(path).observe(time.perf_counter() - started)
         return response
 
-    app.include_router(health.router)
-    app.include_router(kb.router)
+    for module in (health, kb, conversations, agent, auth, feedback, ops, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=pages.WEB_DIR / "static"), name="static")
     return app

@@ -33,9 +33,12 @@ class StoreCollector(Collector):
                 counts = dict(
                     session.execute(select(Document.status, func.count()).group_by(Document.status)).tuples().all()
                 )
-                seconds = [s for (s,) in session.execute(
-                    select(Document.ingest_seconds).where(Document.ingest_seconds.is_not(None))
-                )]
+                seconds = [
+                    s
+                    for (s,) in session.execute(
+                        select(Document.ingest_seconds).where(Document.ingest_seconds.is_not(None))
+                    )
+                ]
         except Exception:
             log.exception("metrics: database unavailable")
             return
@@ -59,6 +62,9 @@ class HttpMetrics:
             "bindesk_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
         )
         self.latency = Histogram(
-            "bindesk_http_request_seconds", "HTTP request latency", ["route"], registry=registry,
+            "bindesk_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )

@@ -57,7 +57,10 @@ def ingest_local(settings: Settings, workspace_id: str, paths: Sequence[str]) ->
             try:
                 with session_scope(settings) as session:
                     accepted = accept_uploads(
-                        session, runtime.blobs, workspace_id, [Upload(path.name, path.read_bytes())],
+                        session,
+                        runtime.blobs,
+                        workspace_id,
+                        [Upload(path.name, path.read_bytes())],
                         max_bytes=settings.max_upload_bytes,
                     )
                 for key in accepted.stale_blobs:
@@ -81,9 +84,7 @@ def ingest_remote(url: str, key: str, paths: Sequence[str], *, wait: bool) -> in
     with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=300) as client:
         with tqdm(total=len(files), unit="file", desc="upload", file=sys.stderr) as bar:
             for batch in _batches(files, UPLOAD_BATCH):
-                response = client.post(
-                    "/v1/kb/documents", files=[("files", (p.name, p.read_bytes())) for p in batch]
-                )
+                response = client.post("/v1/kb/documents", files=[("files", (p.name, p.read_bytes())) for p in batch])
                 if response.status_code != 202:
                     failures.extend(f"{p}: {_error_text(response)}" for p in batch)
                 else:

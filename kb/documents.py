@@ -75,9 +75,7 @@ def accept_uploads(
     changed: list[Document] = []
     for name, data, detected in checked:
         digest = hashlib.sha256(data).hexdigest()
-        doc = session.scalar(
-            select(Document).where(Document.workspace_id == workspace_id, Document.filename == name)
-        )
+        doc = session.scalar(select(Document).where(Document.workspace_id == workspace_id, Document.filename == name))
         if doc is not None and doc.sha256 == digest and doc.status in (DocumentStatus.INDEXED, DocumentStatus.QUEUED):
             result.documents.append(doc)  # the same bytes again: nothing to do
             continue

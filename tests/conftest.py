@@ -16,10 +16,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from core.db import migrate  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from kb.runtime import Models, Runtime  # noqa: E402
-from tests.support.services import free_port, postgres_database, redis_test_url  # noqa: E402
+from core.db import migrate
+from core.settings import Settings
+from kb.runtime import Models, Runtime
+from tests.support.services import free_port, postgres_database, redis_test_url
 
 MakeSettings = Callable[..., Settings]
 

@@ -98,9 +98,19 @@ class CeleryWorker:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "workers.tasks:celery_app", "worker",
-                "--loglevel=INFO", "--concurrency=1", "--pool=prefork", "--queues=bindesk-ingest",
-                "--without-gossip", "--without-mingle", f"--hostname=test-{uuid.uuid4().hex[:6]}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.tasks:celery_app",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--pool=prefork",
+                "--queues=bindesk-ingest",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=test-{uuid.uuid4().hex[:6]}@%h",
             ],
             env=settings_env(self.settings),
             stdout=log,

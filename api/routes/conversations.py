@@ -1,0 +1,182 @@
+"""Customer-facing conversation routes: start, send a turn, read, follow live, fetch media, hand off."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from api.auth import Principal, authenticate, bearer_secret
+from api.deps import RuntimeDep, SessionDep, WidgetPrincipal
+from chat.conversations import create_conversation, escalate, for_customer, for_staff, messages_of
+from chat.events import conversation_channel, inbox_channel
+from chat.inputs import TurnInput
+from chat.turn import take_turn
+from chat.views import conversation_view
+from core.errors import InvalidInput, NotFound, Unauthenticated
+from core.models import Conversation, Message, Role
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def _open(request: Request, session: Session, conversation_id: str) -> tuple[Conversation, bool]:
+    """The conversation for this caller: its customer token, or a staff key/cookie of its workspace.
+    Returns (conversation, is_staff). Tokens may come as ``?token=`` for EventSource and media links."""
+    token = bearer_secret(request) or request.query_params.get("token")
+    if token and token.startswith("bkc_"):
+        return for_customer(session, conversation_id, token), False
+    try:
+        principal: Principal = authenticate(request, session)
+    except Unauthenticated:
+        raise NotFound(f"no conversation {conversation_id!r}") from None
+    if principal.role not in (Role.AGENT, Role.OPS):
+        raise NotFound(f"no conversation {conversation_id!r}")
+    return for_staff(session, principal.workspace_id, conversation_id), True
+
+
+@router.post("", status_code=201)
+def start(principal: WidgetPrincipal, session: SessionDep) -> dict[str, str]:
+    """A new conversation; the token in the answer is the customer's only credential for it."""
+    conversation, token = create_conversation(session, principal.workspace_id)
+    return {"id": conversation.id, "token": token}
+
+
+@router.post("/{conversation_id}/messages")
+async def send_message(conversation_id: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Any:
+    """One customer turn: multipart ``text``, ``image``, ``audio`` (any of them). Answers the object of
+    ``bindesk ask --json``, plus ``message_id`` (the bot's message, for feedback)."""
+    token = bearer_secret(request)
+    conversation = for_customer(session, conversation_id, token)
+    turn = await _read_turn(request)
+    events = request.app.state.events
+    result = await asyncio.to_thread(take_turn, runtime, session, conversation, turn, events=events)
+    return result
+
+
+async def _read_turn(request: Request) -> TurnInput:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError as exc:
+            raise InvalidInput("the body is not valid JSON") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
+            raise InvalidInput('send {"text": "..."} or multipart fields text, image, audio')
+        return TurnInput(text=body.get("text", ""))
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        raise InvalidInput("send multipart/form-data with fields text, image, audio")
+    form = await request.form(max_files=2, max_fields=5)
+    try:
+        text = form.get("text")
+        image, audio = form.get("image"), form.get("audio")
+        return TurnInput(
+            text=text if isinstance(text, str) else "",
+            image=(await image.read()) or None if isinstance(image, UploadFile) else None,
+            audio=(await audio.read()) or None if isinstance(audio, UploadFile) else None,
+        )
+    finally:
+        await form.close()
+
+
+@router.get("/{conversation_id}")
+def read(conversation_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    conversation, staff = _open(request, session, conversation_id)
+    return conversation_view(conversation, messages_of(session, conversation), staff=staff)
+
+
+@router.post("/{conversation_id}/handoff")
+def handoff(conversation_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    """The customer pressed "talk to a person": the conversation goes to the inbox."""
+    conversation = for_customer(session, conversation_id, bearer_secret(request))
+    changed = escalate(conversation, "customer_asked_for_human")
+    note = Message(
+        conversation_id=conversation.id,
+        workspace_id=conversation.workspace_id,
+        role="system",
+        text="The customer asked to talk to a person." if changed else "A person will be with you shortly.",
+    )
+    session.add(note)
+    session.commit()
+    events = request.app.state.events
+    if changed:
+        events.publish(
+            inbox_channel(conversation.workspace_id), {"type": "escalated", "conversation_id": conversation.id}
+        )
+    events.publish(conversation_channel(conversation.id), {"type": "status", "status": conversation.status.value})
+    return {
+        "id": conversation.id,
+        "status": conversation.status.value,
+        "escalation_reason": conversation.escalation_reason,
+    }
+
+
+@router.get("/{conversation_id}/messages/{message_id}/{media}")
+def media(
+    conversation_id: str, message_id: str, media: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The photo or voice note of a message, for its customer and for staff of the workspace."""
+    conversation, _ = _open(request, session, conversation_id)
+    message = session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation.id or media not in ("image", "audio"):
+        raise NotFound("no such media")
+    key = message.image_blob if media == "image" else message.audio_blob
+    media_type = message.image_media_type if media == "image" else message.audio_media_type
+    if not key:
+        raise NotFound("no such media")
+    return Response(
+        runtime.blobs.read(key),
+        media_type=media_type or "application/octet-stream",
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "inline",
+        },
+    )
+
+
+@router.get("/{conversation_id}/events")
+async def follow(conversation_id: str, request: Request, session: SessionDep) -> StreamingResponse:
+    """Server-sent events for one conversation: ``message`` (bot answer or agent reply) and ``status``."""
+    conversation, _ = _open(request, session, conversation_id)
+    session.close()  # a stream may stay open for hours: hold no database connection meanwhile
+    return sse_response(request, conversation_channel(conversation.id))
+
+
+def sse_response(request: Request, channel: str) -> StreamingResponse:
+    events = request.app.state.events
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b": connected\n\n"
+        subscription = events.subscribe(channel)
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def pump() -> None:
+            async for event in subscription:
+                await queue.put(event)
+
+        task = asyncio.create_task(pump())
+        try:
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=SSE_KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                payload = json.dumps(event, ensure_ascii=False)
+                yield f"event: {event.get('type', 'message')}\ndata: {payload}\n\n".encode()
+        finally:
+            task.cancel()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,104 @@
+"""One customer turn's inputs, checked and turned into text: voice -> transcript, photo -> OCR text.
+
+Every check happens before anything is stored, so a refused turn leaves the conversation as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from core.errors import EmptyMessage, InvalidInput, InvalidMedia, PayloadTooLarge, UnsupportedMediaType
+from core.media import OcrResult, Transcript, decode_audio, load_image
+from ingest.sniff import detect
+from kb.runtime import Runtime
+
+
+@dataclass
+class TurnInput:
+    text: str = ""
+    image: bytes | None = None
+    audio: bytes | None = None
+
+
+@dataclass
+class NormalisedTurn:
+    text: str
+    image: Image.Image | None = None
+    image_bytes: bytes | None = None
+    image_media_type: str | None = None
+    ocr: OcrResult | None = None
+    audio_bytes: bytes | None = None
+    audio_media_type: str | None = None
+    transcript: Transcript | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def spoken(self) -> str:
+        return self.transcript.text.strip() if self.transcript else ""
+
+    @property
+    def ocr_text(self) -> str:
+        return self.ocr.text.strip() if self.ocr else ""
+
+    @property
+    def words(self) -> str:
+        """What the customer said, typed or spoken (the photo's text is kept apart: it is evidence, not a question)."""
+        return " ".join(part for part in (self.text, self.spoken) if part)
+
+
+def normalise(runtime: Runtime, turn: TurnInput) -> NormalisedTurn:
+    settings = runtime.settings
+    text = (turn.text or "").strip()
+    if len(text) > settings.max_message_chars:
+        raise InvalidInput(
+            f"the message has {len(text)} characters; the limit is {settings.max_message_chars}",
+            code="message_too_long",
+        )
+    if not text and not turn.image and not turn.audio:
+        raise EmptyMessage("the message is empty: send text, a photo or a voice note")
+    out = NormalisedTurn(text=text)
+    if turn.image:
+        _read_image(runtime, turn.image, out)
+    if turn.audio:
+        _read_audio(runtime, turn.audio, out)
+    return out
+
+
+def _read_image(runtime: Runtime, data: bytes, out: NormalisedTurn) -> None:
+    settings = runtime.settings
+    if len(data) > settings.max_image_bytes:
+        raise PayloadTooLarge(f"the photo is {len(data)} bytes; the limit is {settings.max_image_bytes}")
+    media_type = _media_type(data, "photo", "image")
+    started = time.perf_counter()
+    out.image = load_image(data, max_pixels=settings.max_image_pixels)
+    out.image_bytes, out.image_media_type = data, media_type
+    out.ocr = runtime.ocr.read(out.image)
+    out.timings_ms["ocr"] = (time.perf_counter() - started) * 1000
+
+
+def _read_audio(runtime: Runtime, data: bytes, out: NormalisedTurn) -> None:
+    settings = runtime.settings
+    if len(data) > settings.max_audio_bytes:
+        raise PayloadTooLarge(f"the voice note is {len(data)} bytes; the limit is {settings.max_audio_bytes}")
+    media_type = _media_type(data, "voice note", "audio")
+    started = time.perf_counter()
+    clip = decode_audio(data, max_seconds=settings.max_audio_seconds)
+    out.timings_ms["decode_audio"] = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    out.transcript = runtime.transcriber.transcribe(clip)
+    out.audio_bytes, out.audio_media_type = data, media_type
+    out.timings_ms["transcribe"] = (time.perf_counter() - started) * 1000
+
+
+def _media_type(data: bytes, what: str, kind: str) -> str:
+    """The real media type by magic bytes; refuses a file of another kind whatever its name says."""
+    try:
+        detected = detect(data, f"upload.{'png' if kind == 'image' else 'wav'}")
+    except UnsupportedMediaType as exc:
+        raise InvalidMedia(f"the {what} is not a supported {kind} file: {exc.message}") from exc
+    if detected.kind != kind:
+        raise InvalidMedia(f"the {what} is not a supported {kind} file (it looks like {detected.kind})")
+    return detected.media_type
