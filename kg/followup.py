@@ -1,0 +1,126 @@
+"""Follow-up detection and retrieval-query rewriting (pure functions).
+
+A follow-up is a turn that leans on the conversation instead of naming what it is about: "and how do I
+turn it off again?", "does that work with the other remote?", "what about the second one?". Such a turn
+retrieves badly on its own; :func:`rewrite_query` adds the entities in focus (and, for a follow-up, the
+key terms of the previous customer turn) so that retrieval sees what the customer means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kg.extract import SPECIFIC_TYPES, Entity, extract_entities
+from kg.text import content_words, norm_word, tokens
+from kg.types import FocusEntity
+
+# Words that point back at something said before.
+_ANAPHORA = frozenset(
+    {
+        *("it", "its", "it's", "itself", "that", "this", "those", "these", "they", "them", "their"),
+        *("same", "other", "another", "one", "ones", "former", "latter", "there", "then"),
+        *("again", "also", "too", "instead", "either", "else", "such"),
+    }
+)
+_LEADING_CUES = re.compile(
+    r"^\s*(?:and|also|so|but|or|what about|how about|and what about|what if|same for|then"
+    r"|ok(?:ay)?,? (?:and|so|but))\b",
+    re.IGNORECASE,
+)
+# Entity types that say nothing about which knowledge-base passage answers the question.
+_NOT_FOR_RETRIEVAL = frozenset({"email", "phone", "order_number", "serial_number"})
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    is_followup: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RewriteConfig:
+    """Knobs of :func:`rewrite_query`; the defaults were tuned on doc2dial (benchmarks/tune/doc2dial_rewrite.py)."""
+
+    max_carried: int = 4  # focus entities added to a follow-up
+    max_carried_standalone: int = 2  # focus entities added to a turn that names its subject
+    min_score: float = 0.2  # carried entities below this focus score are left out
+    previous_turn_terms: int = 6  # content words of the previous customer turn added to a follow-up
+    few_content_words: int = 3  # a turn with at most this many content words counts as underspecified
+
+
+DEFAULT_REWRITE = RewriteConfig()
+
+
+def detect_followup(
+    turn_text: str, entities: Sequence[Entity] | None = None, config: RewriteConfig = DEFAULT_REWRITE
+) -> FollowUp:
+    """Whether ``turn_text`` depends on earlier turns, and why.
+
+    ``entities`` are the turn's entities if the caller already extracted them (with the workspace
+    dictionary); otherwise they are extracted here without a dictionary.
+    """
+    found = list(entities) if entities is not None else extract_entities(turn_text)
+    words = [t.lower for t in tokens(turn_text)]
+    reasons: list[str] = []
+    if any(w in _ANAPHORA for w in words):
+        reasons.append("anaphora")
+    if _LEADING_CUES.match(turn_text):
+        reasons.append("continuation")
+    n_content = len(content_words(turn_text))
+    if n_content <= config.few_content_words:
+        reasons.append("few_content_words")
+    named = [e for e in found if e.type in SPECIFIC_TYPES or e.type in {"setting", "menu"}]
+    if not found:
+        reasons.append("no_entity")
+    if named:
+        # A turn that names a product, model, error code or setting stands on its own.
+        return FollowUp(False, tuple(reasons))
+    leaning = "anaphora" in reasons or "continuation" in reasons
+    is_followup = (leaning and n_content <= config.few_content_words + 2) or not found or n_content <= 1
+    return FollowUp(is_followup, tuple(reasons))
+
+
+def is_followup(turn_text: str, entities: Sequence[Entity] | None = None) -> bool:
+    """Shorthand for ``detect_followup(...).is_followup``."""
+    return detect_followup(turn_text, entities).is_followup
+
+
+def rewrite_query(
+    turn_text: str,
+    focus: Sequence[FocusEntity],
+    history: Sequence[str],
+    config: RewriteConfig = DEFAULT_REWRITE,
+) -> str:
+    """The retrieval query for this turn: the turn's own words first, then what it leaves implicit.
+
+    ``focus`` is the conversation focus after this turn (:meth:`GraphStore.record_turn`); ``history``
+    holds the earlier customer turns, oldest first (not including this one). A turn that names its
+    subject gets at most ``max_carried_standalone`` carried entities of types it did not name itself
+    (the product or error code of the conversation); a follow-up gets up to ``max_carried`` carried
+    entities and the key terms of the previous customer turn. Words already in the query are not repeated.
+    """
+    followup = detect_followup(turn_text, config=config).is_followup
+    present = {norm_word(t.text) for t in tokens(turn_text)}
+    named_types = {f.type for f in focus if f.mentioned}
+    additions: list[str] = []
+
+    def add(text: str) -> None:
+        words = [norm_word(t.text) for t in tokens(text)]
+        if words and not all(w in present for w in words):
+            additions.append(text)
+            present.update(words)
+
+    carried = [f for f in focus if not f.mentioned and f.score >= config.min_score and f.type not in _NOT_FOR_RETRIEVAL]
+    if not followup:
+        carried = [f for f in carried if f.type in SPECIFIC_TYPES and f.type not in named_types]
+    for f in carried[: config.max_carried if followup else config.max_carried_standalone]:
+        add(f.value)
+    if followup and history and config.previous_turn_terms > 0:
+        terms = [w for w in content_words(history[-1]) if w not in present]
+        for term in dict.fromkeys(terms):
+            if len(additions) >= config.max_carried + config.previous_turn_terms:
+                break
+            add(term)
+    return " ".join([turn_text.strip(), *additions]).strip()
