@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from core.db import migrate, session_scope
@@ -14,7 +10,7 @@ from core.models import ApiKey, Role
 from core.settings import Settings
 from core.workspaces import DEFAULT_WORKSPACE, create_key
 from kb.embedded import vector_service
-from workers.celery_app import INGEST_QUEUE
+from workers.process import WorkerProcess, worker_argv
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +31,8 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> int:
     from workers.tasks import celery_app
 
     migrate(settings)
-    celery_app.worker_main(_worker_argv(settings, concurrency))
+    celery_app.worker_main(worker_argv(concurrency or settings.worker_concurrency))
     return 0
-
-
-def _worker_argv(settings: Settings, concurrency: int | None) -> list[str]:
-    return [
-        "worker",
-        "--loglevel=INFO",
-        f"--concurrency={concurrency or settings.worker_concurrency}",
-        "--pool=prefork",
-        f"--queues={INGEST_QUEUE}",
-        "--without-gossip",
-        "--without-mingle",
-        f"--hostname=bindesk-{os.getpid()}@%h",
-    ]
 
 
 def run_up(settings: Settings) -> int:
@@ -58,28 +41,15 @@ def run_up(settings: Settings) -> int:
     migrate(settings)
     _first_run_keys(settings)
     with vector_service(settings):
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.tasks:celery_app", *_worker_argv(settings, None)],
-            start_new_session=True,
-        )
+        worker = WorkerProcess(settings, settings.data_dir / "worker.log").start()
+        log.info("worker started (log: %s)", settings.data_dir / "worker.log")
         try:
             log.info(
                 "Bindesk on http://%s:%d  (widget /widget, inbox /agent, console /ops)", settings.host, settings.port
             )
             return run_serve(settings)
         finally:
-            _stop(worker)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+            worker.stop()
 
 
 def _first_run_keys(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from functools import cached_property
 from core.blobs import FileBlobStore
 from core.settings import Settings
 from embed.protocol import Embedder, TextReader, Transcriber
+from generation.protocol import Generator
 from kg.store import SqlGraphStore
 from retrieval.milvus import MilvusVectorStore
 
@@ -44,6 +45,12 @@ class Models:
 
         return WhisperTranscriber(self.settings.whisper_model_dir, cpu_threads=self.settings.torch_threads)
 
+    @cached_property
+    def generator(self) -> Generator:
+        from generation.factory import get_generator
+
+        return get_generator(self.settings, encode=self.embedder.embed_texts)
+
     def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
         self.embedder.warm_up()
         if ocr:
@@ -71,6 +78,10 @@ class Runtime:
     @property
     def transcriber(self) -> Transcriber:
         return self.models.transcriber
+
+    @property
+    def generator(self) -> Generator:
+        return self.models.generator
 
     @cached_property
     def blobs(self) -> FileBlobStore:

@@ -6,21 +6,29 @@ database, Redis database number, vector server and data directory, and clean up 
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import psycopg
 import redis
 
-from core.settings import Settings
+from workers.process import WorkerProcess, settings_env
+
+__all__ = [
+    "CeleryWorker",
+    "WorkerProcess",
+    "free_port",
+    "postgres_database",
+    "redis_test_url",
+    "settings_env",
+    "wait_until",
+]
+
+# The name the first tests used for the worker child process.
+CeleryWorker = WorkerProcess
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -59,87 +67,6 @@ def redis_test_url(db: int = REDIS_TEST_DB) -> str:
     url = f"{REDIS_URL}/{db}"
     redis.Redis.from_url(url).flushdb()
     return url
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment that makes a child process read the same settings."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "BINDESK_DATA_DIR": str(settings.data_dir),
-            "BINDESK_DATABASE_URL": settings.database_url,
-            "BINDESK_BROKER_URL": settings.broker_url,
-            "BINDESK_RESULT_BACKEND": settings.result_backend,
-            "BINDESK_MILVUS_URI": settings.milvus_uri,
-            "BINDESK_MILVUS_LITE_PORT": str(settings.milvus_lite_port),
-            "BINDESK_QUEUE_VISIBILITY_TIMEOUT": str(settings.queue_visibility_timeout),
-            "BINDESK_EMBEDDER": settings.embedder,
-            "BINDESK_REDIS_URL": settings.redis_url,
-            "HF_HUB_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-        }
-    )
-    if settings.imagebind_checkpoint is not None:
-        env["BINDESK_IMAGEBIND_CHECKPOINT"] = str(settings.imagebind_checkpoint)
-        env["BINDESK_IMAGEBIND_CONFIG"] = settings.imagebind_config
-        env["BINDESK_IMAGEBIND_DEVICE"] = settings.imagebind_device
-    return env
-
-
-class CeleryWorker:
-    """A real ``celery worker`` child process (own process group, so SIGKILL takes its pool too)."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> CeleryWorker:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.tasks:celery_app",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--pool=prefork",
-                "--queues=bindesk-ingest",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=test-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            env=settings_env(self.settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool children) mid-whatever-it-does."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.25, message: str = "condition") -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,137 @@
+"""A throwaway Bindesk for a benchmark: its own data directory, a milvus-lite server, Celery workers and a
+runtime for queries, all torn down afterwards. Ingest goes through the real path (blob -> document row -> Celery
+task -> parse -> chunk -> embed -> Milvus), exactly as an upload would."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.db import migrate, session_scope
+from core.models import Chunk, Document, DocumentStatus
+from core.settings import Settings
+from kb.documents import Upload, accept_uploads
+from kb.runtime import Runtime
+from retrieval.lite_server import MilvusLiteServer
+from workers.process import WorkerProcess
+from workers.queue import TaskQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    documents: int
+    chunks: int
+    failed: list[str]
+    seconds: float
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _broker_urls(root: Path) -> tuple[str, str]:
+    """Redis when it answers (faster hand-off), else the embedded SQLite broker."""
+    try:
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+        db = 14
+        redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+        return f"redis://127.0.0.1:6379/{db}", f"redis://127.0.0.1:6379/{db}"
+    except Exception:
+        return f"sqla+sqlite:///{root / 'broker.sqlite'}", f"db+sqlite:///{root / 'results.sqlite'}"
+
+
+class EvalStack:
+    def __init__(self, root: Path, workers: int) -> None:
+        self.root = root
+        self.workers = workers
+        broker, backend = _broker_urls(root)
+        self.milvus = MilvusLiteServer(root / "milvus", _free_port(), log_path=root / "milvus.log")
+        self.settings = Settings(
+            data_dir=root / "var", milvus_uri=self.milvus.uri, broker_url=broker, result_backend=backend
+        )
+        self.runtime = Runtime(self.settings)
+        self._worker: WorkerProcess | None = None
+
+    def start(self) -> None:
+        self.milvus.start()
+        migrate(self.settings)
+        self._worker = WorkerProcess(self.settings, self.root / "worker.log", concurrency=self.workers).start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+        self.milvus.stop()
+
+    def ingest(self, workspace_id: str, files: Sequence[Path], timeout: float = 7200) -> IngestReport:
+        """Upload ``files`` through the real path and wait until every document is indexed or failed."""
+        queue = TaskQueue(self.settings)
+        started = time.perf_counter()
+        ids: list[str] = []
+        for path in files:
+            with session_scope(self.settings) as session:
+                accepted = accept_uploads(
+                    session,
+                    self.runtime.blobs,
+                    workspace_id,
+                    [Upload(path.name, path.read_bytes())],
+                    max_bytes=self.settings.max_upload_bytes,
+                )
+            for document_id in accepted.to_index:
+                queue.enqueue_ingest(document_id)
+            ids.extend(d.id for d in accepted.documents)
+        deadline = time.monotonic() + timeout
+        while True:
+            with session_scope(self.settings) as session:
+                docs = list(session.scalars(select(Document).where(Document.id.in_(ids))))
+            done = [d for d in docs if d.status in (DocumentStatus.INDEXED, DocumentStatus.FAILED)]
+            if len(done) == len(ids):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(ids) - len(done)} documents still not indexed")
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+        failed = [f"{d.filename}: {d.error}" for d in docs if d.status == DocumentStatus.FAILED]
+        return IngestReport(len(ids), sum(d.chunk_count for d in docs), failed, seconds)
+
+    def chunks(self, workspace_id: str) -> list[Chunk]:
+        with session_scope(self.settings) as session:
+            return list(session.scalars(select(Chunk).where(Chunk.workspace_id == workspace_id)))
+
+    def documents(self, workspace_id: str) -> list[Document]:
+        with session_scope(self.settings) as session:
+            return list(session.scalars(select(Document).where(Document.workspace_id == workspace_id)))
+
+
+@contextmanager
+def eval_stack(workers: int = 2, keep: bool = False) -> Iterator[EvalStack]:
+    root = Path(tempfile.mkdtemp(prefix="bindesk-eval-"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    stack = EvalStack(root, workers)
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,52 @@
+"""Answer, ask a clarifying question, or escalate with a reason: the decision, from rules and evidence.
+
+Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
+evidence: answer when the answerability score reaches ``Settings.answer_threshold`` (calibrated on MTRAG-UN,
+see benchmarks/RESULTS.md); below it, ask a clarifying question when the turn itself is underspecified and the
+conversation has not already failed ``Settings.max_failed_turns`` times; otherwise escalate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from chat.evidence import Evidence
+from chat.inputs import NormalisedTurn
+from chat.policy import PolicyVerdict
+from core.models import Conversation
+from core.settings import Settings
+
+DecisionKind = Literal["answer", "clarify", "escalate", "handoff"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    reason: str | None  # escalation reason (DESIGN.md list) or, for clarify, what is unclear
+    detail: str = ""
+
+
+def decide(
+    verdict: PolicyVerdict,
+    evidence: Evidence | None,
+    norm: NormalisedTurn,
+    conversation: Conversation,
+    settings: Settings,
+) -> Decision:
+    if verdict.kind == "escalate":
+        return Decision("escalate", verdict.reason, verdict.detail)
+    if verdict.kind in ("greeting", "thanks"):
+        return Decision("clarify", verdict.kind, "small talk")
+    if evidence is None:
+        return Decision("clarify", "no_speech", "the voice note held no words")
+    score = evidence.answerability
+    if score >= settings.answer_threshold and evidence.hits:
+        return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")
+    if conversation.failed_turns >= settings.max_failed_turns:
+        return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
+    if evidence.underspecified and score >= settings.clarify_threshold:
+        return Decision("clarify", "underspecified", f"answerability {score:.2f}; the question leaves its subject open")
+    if evidence.out_of_scope:
+        return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")
+    return Decision("escalate", "no_evidence", f"answerability {score:.2f} < {settings.answer_threshold:.2f}")

@@ -1,0 +1,88 @@
+"""What the bot says: a grounded, cited answer from the generator, or a fixed reply for every other decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from chat.decide import Decision
+from chat.events import EventBus, conversation_channel
+from chat.evidence import Evidence
+from chat.inputs import NormalisedTurn
+from core.models import Conversation, Message
+from generation.protocol import Answer, GenerationRequest
+from kb.runtime import Runtime
+
+_ESCALATION_TEXT = {
+    "customer_asked_for_human": "Of course. I've passed your conversation to a member of our team; they'll reply here.",
+    "sensitive": "This needs a person on our team, so I've passed your conversation to them. They'll reply here shortly.",
+    "no_evidence": "I couldn't find this in our help articles, so I've asked a member of our team to help. "
+    "They'll reply here.",
+    "out_of_scope": "That's outside what I can help with, so I've passed your conversation to a member of our team.",
+    "repeated_failure": "I'm sorry I couldn't sort this out. I've passed your conversation to a member of our team.",
+}
+_CLARIFY_TEXT = {
+    "greeting": "Hello! What can I help you with today?",
+    "thanks": "You're welcome! Is there anything else I can help with?",
+    "no_speech": "I couldn't make out any words in that voice note. Could you try again, or type your question?",
+}
+
+
+def canned_reply(decision: Decision, norm: NormalisedTurn, options: list[str] | None = None) -> str:
+    if decision.kind == "escalate":
+        return _ESCALATION_TEXT.get(decision.reason or "", _ESCALATION_TEXT["no_evidence"])
+    if decision.kind == "clarify":
+        if decision.reason in _CLARIFY_TEXT:
+            return _CLARIFY_TEXT[decision.reason or ""]
+        if options and len(options) >= 2:
+            return f"Could you tell me a bit more? Do you mean {options[0]!r} or {options[1]!r}?"
+        return "Could you tell me a bit more: which product, feature or error is this about?"
+    return ""
+
+
+def answer_turn(
+    runtime: Runtime,
+    session: Session,
+    conversation: Conversation,
+    norm: NormalisedTurn,
+    evidence: Evidence,
+    message: Message,
+    events: EventBus | None,
+) -> bool:
+    """Generate the answer into ``message`` (text and citations); stream it as ``delta`` events when the
+    generator can. False when the generator could not ground a single sentence."""
+    passages = evidence.passages()
+    request = GenerationRequest(
+        question=norm.words or norm.ocr_text,
+        history=evidence.history,
+        passages=passages,
+        focus_entities=evidence.focus_values,
+    )
+    generator = runtime.generator
+    answer: Answer = generator.generate(request)
+    if not answer.grounded or not answer.text.strip():
+        return False
+    if events is not None:
+        events.publish(conversation_channel(conversation.id), {"type": "delta", "text": answer.text})
+    by_number = {p.number: p for p in passages}
+    citations: list[dict[str, Any]] = []
+    for number in answer.cited:
+        passage = by_number.get(number)
+        if passage is None:
+            continue
+        hit = evidence.hit_for(passage.chunk_id)
+        citations.append(
+            {
+                "document_id": passage.document_id,
+                "source": passage.source,
+                "title": passage.title,
+                "chunk_id": passage.chunk_id,
+                "page": passage.page,
+                "score": round(float(hit.score if hit else passage.score), 6),
+                "snippet": evidence.snippet_for(passage.chunk_id),
+            }
+        )
+    message.text = answer.text
+    message.citations = citations
+    return bool(citations)

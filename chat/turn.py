@@ -1,0 +1,200 @@
+"""One conversation turn: normalise inputs -> link entities -> retrieve -> decide -> generate -> persist.
+
+Nothing is stored until the inputs pass their checks; then the customer's message, the graph memory and the
+bot's message (with everything an agent needs later: transcript, OCR text, retrieved chunks with scores, the
+decision and its reason) are written in the caller's transaction, which :func:`take_turn` commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chat.conversations import escalate, last_customer_turns, messages_of, reopen_if_resolved
+from chat.decide import Decision, decide
+from chat.events import EventBus, conversation_channel, inbox_channel
+from chat.evidence import Evidence, gather_evidence
+from chat.inputs import NormalisedTurn, TurnInput, normalise
+from chat.policy import screen
+from chat.replies import answer_turn, canned_reply
+from core.models import Conversation, ConversationStatus, Message, utcnow
+from kb.runtime import Runtime
+from kg.types import TurnContext
+
+log = logging.getLogger(__name__)
+
+
+def take_turn(
+    runtime: Runtime,
+    session: Session,
+    conversation: Conversation,
+    turn: TurnInput,
+    *,
+    events: EventBus | None = None,
+) -> dict[str, Any]:
+    """Run one customer turn and return the ``ask --json`` object (plus ``message_id`` and ``status``)."""
+    started = time.perf_counter()
+    norm = normalise(runtime, turn)  # raises on bad input before anything is written
+    reopen_if_resolved(conversation)
+    history = messages_of(session, conversation)
+    customer = _store_customer_message(runtime, session, conversation, norm)
+    turn_index = sum(1 for m in history if m.role == "customer")
+    context = runtime.graph.record_turn(
+        session, conversation.workspace_id, conversation.id, turn_index, " ".join([norm.words, norm.ocr_text])
+    )
+    if conversation.status in (ConversationStatus.ESCALATED, ConversationStatus.CLAIMED):
+        # A person has this conversation: the bot stays quiet, the agent sees the message live.
+        session.commit()
+        _publish_customer(events, conversation, customer)
+        return _result(conversation, None, norm, context, None, Decision("handoff", None, "a person is handling it"))
+    verdict = screen(norm.words)
+    evidence: Evidence | None = None
+    if verdict.kind == "none" and (norm.words or norm.image is not None):
+        evidence = gather_evidence(runtime, session, conversation.workspace_id, norm, context, last_customer_turns(history))
+    decision = decide(verdict, evidence, norm, conversation, runtime.settings)
+    bot = _bot_message(runtime, session, conversation, norm, context, evidence, decision, events)
+    bot.latency_ms = (time.perf_counter() - started) * 1000
+    bot.timings_ms = {**norm.timings_ms, **(evidence.timings_ms if evidence else {}), **(bot.timings_ms or {}),
+                      "total": bot.latency_ms}
+    _update_conversation(conversation, bot)
+    session.commit()
+    _publish(events, conversation, customer, bot)
+    return _result(conversation, bot, norm, context, evidence, decision)
+
+
+def _store_customer_message(
+    runtime: Runtime, session: Session, conversation: Conversation, norm: NormalisedTurn
+) -> Message:
+    ws = conversation.workspace_id
+    message = Message(
+        conversation_id=conversation.id,
+        workspace_id=ws,
+        role="customer",
+        text=norm.text,
+        transcript=norm.transcript.text if norm.transcript else None,
+        transcript_language=norm.transcript.language if norm.transcript else None,
+        ocr_text=norm.ocr_text or None,
+        image_blob=runtime.blobs.put(ws, "images", norm.image_bytes) if norm.image_bytes else None,
+        image_media_type=norm.image_media_type,
+        audio_blob=runtime.blobs.put(ws, "audio", norm.audio_bytes) if norm.audio_bytes else None,
+        audio_media_type=norm.audio_media_type,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    conversation.updated_at = utcnow()
+    session.flush()
+    return message
+
+
+def _bot_message(
+    runtime: Runtime,
+    session: Session,
+    conversation: Conversation,
+    norm: NormalisedTurn,
+    context: TurnContext,
+    evidence: Evidence | None,
+    decision: Decision,
+    events: EventBus | None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        workspace_id=conversation.workspace_id,
+        role="bot",
+        decision=decision.kind,
+        escalation_reason=decision.reason,
+        confidence=evidence.answerability if evidence else None,
+        query=evidence.query if evidence else None,
+        retrieved=evidence.retrieved_view() if evidence else [],
+        entities=[{"type": e.type, "value": e.value} for e in context.entities],
+        visual_tags=evidence.visual_tags if evidence else [],
+        created_at=utcnow(),
+    )
+    if decision.kind == "answer" and evidence is not None:
+        answered = answer_turn(runtime, session, conversation, norm, evidence, message, events)
+        if not answered:  # nothing the generator could ground: that is no evidence, not an answer
+            decision = Decision("escalate", "no_evidence", "no sentence of the retrieved passages answers it")
+            message.decision, message.escalation_reason = decision.kind, decision.reason
+    if message.decision != "answer":
+        message.text = canned_reply(decision, norm)
+        message.citations = []
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _update_conversation(conversation: Conversation, bot: Message) -> None:
+    if bot.decision == "answer":
+        conversation.failed_turns = 0
+    elif bot.decision == "clarify":
+        conversation.failed_turns += 1
+    elif bot.decision == "escalate":
+        escalate(conversation, bot.escalation_reason or "no_evidence")
+    conversation.updated_at = utcnow()
+
+
+def _publish(events: EventBus | None, conversation: Conversation, customer: Message, bot: Message) -> None:
+    if events is None:
+        return
+    from chat.views import message_view
+
+    _publish_customer(events, conversation, customer)
+    events.publish(conversation_channel(conversation.id), {"type": "message", "message": message_view(bot, staff=False)})
+    if bot.decision == "escalate":
+        events.publish(
+            inbox_channel(conversation.workspace_id),
+            {"type": "escalated", "conversation_id": conversation.id, "reason": bot.escalation_reason},
+        )
+
+
+def _publish_customer(events: EventBus | None, conversation: Conversation, customer: Message) -> None:
+    if events is None:
+        return
+    from chat.views import message_view
+
+    events.publish(
+        conversation_channel(conversation.id), {"type": "message", "message": message_view(customer, staff=False)}
+    )
+    if conversation.status in (ConversationStatus.ESCALATED, ConversationStatus.CLAIMED):
+        events.publish(
+            inbox_channel(conversation.workspace_id), {"type": "changed", "conversation_id": conversation.id}
+        )
+
+
+def _result(
+    conversation: Conversation,
+    bot: Message | None,
+    norm: NormalisedTurn,
+    context: TurnContext,
+    evidence: Evidence | None,
+    decision: Decision,
+) -> dict[str, Any]:
+    escalated = conversation.status in (ConversationStatus.ESCALATED, ConversationStatus.CLAIMED)
+    return {
+        "conversation_id": conversation.id,
+        "message_id": bot.id if bot else None,
+        "answer": bot.text if bot is not None and bot.decision == "answer" else "",
+        "reply": bot.text if bot is not None else "",
+        "decision": bot.decision if bot is not None else decision.kind,
+        "escalated": escalated,
+        "escalation_reason": conversation.escalation_reason if escalated else None,
+        "confidence": round(evidence.answerability, 4) if evidence else None,
+        "citations": bot.citations if bot is not None else [],
+        "transcript": norm.transcript.text if norm.transcript else None,
+        "ocr_text": norm.ocr_text or None,
+        "entities": [{"type": e.type, "value": e.value} for e in context.entities],
+        "status": conversation.status.value,
+        "timings_ms": bot.timings_ms if bot is not None else norm.timings_ms,
+    }
+
+
+def customer_turn_count(session: Session, conversation: Conversation) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(Message.conversation_id == conversation.id, Message.role == "customer")
+        )
+        or 0
+    )
