@@ -1,0 +1,61 @@
+"""``bindesk eval SUITE``: run a benchmark suite, print it beside its baselines, save JSON under benchmarks/out/."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import datasets as ds
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+SUITES = ("retrieval", "conversation")
+
+
+def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool) -> int:
+    if suite not in (*SUITES, "all"):
+        print(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)} or all", file=sys.stderr)
+        return 2
+    root = ds.data_root(data_dir)
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick}
+    for name in SUITES if suite == "all" else (suite,):
+        started = time.perf_counter()
+        results[name] = _run_one(name, root, quick)
+        results[name]["wall_seconds"] = round(time.perf_counter() - started, 1)
+    OUT_DIR.mkdir(exist_ok=True)
+    path = OUT_DIR / f"{suite}-{datetime.now(UTC):%Y%m%dT%H%M%S}{'-quick' if quick else ''}.json"
+    path.write_text(json.dumps(results, indent=2))
+    if as_json:
+        print(json.dumps(results))
+    else:
+        _print(results)
+        print(f"\nsaved {path}")
+    return 0
+
+
+def _run_one(name: str, root: Path, quick: bool) -> dict[str, Any]:
+    from benchmarks.harness import eval_stack
+
+    with tempfile.TemporaryDirectory(prefix="bindesk-kb-") as work, eval_stack() as stack:
+        if name == "retrieval":
+            from benchmarks import retrieval
+
+            return retrieval.run(stack, root, Path(work), quick)
+        from benchmarks import conversation
+
+        return conversation.run(stack, root, Path(work), quick)
+
+
+def _print(results: dict[str, Any]) -> None:
+    if "retrieval" in results:
+        from benchmarks import retrieval
+
+        retrieval.print_report(results["retrieval"])
+    if "conversation" in results:
+        from benchmarks import conversation
+
+        conversation.print_report(results["conversation"])
