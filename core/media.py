@@ -64,9 +64,9 @@ class OcrResult:
 # Images
 # --------------------------------------------------------------------------------------------------------------
 
-# Formats Pillow may open for us. Limiting them keeps rarely used (and rarely hardened) decoders out of reach;
-# MPO is what many phone cameras write (a JPEG with extra frames).
-_IMAGE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF")
+# Formats Pillow may open for us. Limiting them keeps rarely used (and rarely hardened) decoders out of reach.
+# (Phone cameras' MPO files open through the JPEG plugin.)
+_IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 
 
 def load_image(data: bytes, *, max_pixels: int) -> Image.Image:
@@ -91,7 +91,7 @@ def load_image(data: bytes, *, max_pixels: int) -> Image.Image:
             image.load()
             return _to_rgb(ImageOps.exif_transpose(image))
     except Image.DecompressionBombError as exc:
-        raise DecompressionBomb(f"image refused as a decompression bomb: {exc}") from exc
+        raise DecompressionBomb(f"image refused as a decompression bomb (over {max_pixels:,} pixels)") from exc
     except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidMedia(f"not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF): {exc}") from exc
 
@@ -155,7 +155,7 @@ def sniff_audio_container(data: bytes) -> AudioContainer | None:
         return "webm"
     if head[4:8] == b"ftyp" and head[8:12] in _MP4_AUDIO_BRANDS:
         return "mp4"
-    if head[:3] == b"ID3":
+    if head[:3] == b"ID3" and len(head) > 4 and head[3] in (2, 3, 4) and head[4] != 0xFF:
         return "mp3"
     if len(head) >= 4 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         layer = (head[1] >> 1) & 0x3
@@ -214,13 +214,14 @@ def _declared_seconds(container: InputContainer, stream: AudioStream) -> float |
 def _decode_stream(
     container: InputContainer, stream: AudioStream, sample_rate: int, limit: int | None, max_seconds: float | None
 ) -> NDArray[np.float32]:
-    resampler = AudioResampler(format="flt", layout="mono", rate=sample_rate)
+    # Channels are averaged by us rather than FFmpeg's downmix, which adds them at -3 dB each and can clip.
+    resampler = AudioResampler(format="fltp", rate=sample_rate)
     pieces: list[NDArray[np.float32]] = []
     total = 0
     # Decoded frame by frame so the limit stops a long stream early; the final None flushes the resampler.
     for frame in itertools.chain(container.decode(stream), [None]):
         for out in resampler.resample(frame):
-            piece = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+            piece = out.to_ndarray().astype(np.float32, copy=False).mean(axis=0)
             pieces.append(piece)
             total += piece.size
             if limit is not None and total > limit:
