@@ -94,7 +94,9 @@ def gather_evidence(
     hits = retrieve(
         runtime,
         workspace_id,
-        RetrievalQuery(text=query, image=norm.image, ocr_text=norm.ocr_text, extra={"graph": graph_hits} if graph_hits else {}),
+        RetrievalQuery(
+            text=query, image=norm.image, ocr_text=norm.ocr_text, extra={"graph": graph_hits} if graph_hits else {}
+        ),
         k=runtime.settings.retrieval_candidates,
     )
     timings["retrieve"] = _ms(started)

@@ -96,7 +96,7 @@ def _read_audio(runtime: Runtime, data: bytes, out: NormalisedTurn) -> None:
 def _media_type(data: bytes, what: str, kind: str) -> str:
     """The real media type by magic bytes; refuses a file of another kind whatever its name says."""
     try:
-        detected = detect(data, f"upload.{'png' if kind == 'image' else 'wav'}")
+        detected = detect(data, "")  # no name: the bytes alone decide
     except UnsupportedMediaType as exc:
         raise InvalidMedia(f"the {what} is not a supported {kind} file: {exc.message}") from exc
     if detected.kind != kind:

@@ -54,12 +54,18 @@ def take_turn(
     verdict = screen(norm.words)
     evidence: Evidence | None = None
     if verdict.kind == "none" and (norm.words or norm.image is not None):
-        evidence = gather_evidence(runtime, session, conversation.workspace_id, norm, context, last_customer_turns(history))
+        evidence = gather_evidence(
+            runtime, session, conversation.workspace_id, norm, context, last_customer_turns(history)
+        )
     decision = decide(verdict, evidence, norm, conversation, runtime.settings)
     bot = _bot_message(runtime, session, conversation, norm, context, evidence, decision, events)
     bot.latency_ms = (time.perf_counter() - started) * 1000
-    bot.timings_ms = {**norm.timings_ms, **(evidence.timings_ms if evidence else {}), **(bot.timings_ms or {}),
-                      "total": bot.latency_ms}
+    bot.timings_ms = {
+        **norm.timings_ms,
+        **(evidence.timings_ms if evidence else {}),
+        **(bot.timings_ms or {}),
+        "total": bot.latency_ms,
+    }
     _update_conversation(conversation, bot)
     session.commit()
     _publish(events, conversation, customer, bot)
@@ -142,7 +148,9 @@ def _publish(events: EventBus | None, conversation: Conversation, customer: Mess
     from chat.views import message_view
 
     _publish_customer(events, conversation, customer)
-    events.publish(conversation_channel(conversation.id), {"type": "message", "message": message_view(bot, staff=False)})
+    events.publish(
+        conversation_channel(conversation.id), {"type": "message", "message": message_view(bot, staff=False)}
+    )
     if bot.decision == "escalate":
         events.publish(
             inbox_channel(conversation.workspace_id),

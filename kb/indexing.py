@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from core.db import session_scope
-from core.errors import DocumentRejected, EmptyDocument
+from core.errors import DocumentRejected, EmptyDocument, InvalidMedia, UnsupportedMediaType
 from core.ids import chunk_id
 from core.media import AudioClip, decode_audio, load_image
 from core.models import Chunk, Document, DocumentStatus, utcnow
@@ -67,7 +67,7 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
     try:
         drafts, title, audio = _parse_and_chunk(runtime, job)
         records = _embed(runtime.embedder, job, drafts, title, audio)
-    except DocumentRejected as exc:
+    except (DocumentRejected, UnsupportedMediaType, InvalidMedia) as exc:  # the file's fault: no retry helps
         runtime.store.delete_document(job.workspace_id, job.document_id)
         return _fail(runtime, job, f"{exc.code}: {exc.message}")
     store = runtime.store
