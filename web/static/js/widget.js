@@ -1,0 +1,417 @@
+// The customer chat widget: /widget?key=<widget key> (framed by embed.js on other sites, or opened directly).
+// The conversation id and its token live in sessionStorage, so a reload continues the same conversation.
+
+import { ApiError, follow, request } from "./api.js";
+import { h, icon, replaceChildren } from "./dom.js";
+import { MAX_VOICE_SECONDS, VoiceRecorder, formatSeconds, prepareImage } from "./media.js";
+import { messageItem, pendingItem, typingItem } from "./widget-render.js";
+
+const params = new URLSearchParams(window.location.search);
+const widgetKey = params.get("key") || "";
+const embedded = params.get("embed") === "1";
+const storageKey = `bindesk.conversation.${widgetKey.slice(-12)}`;
+
+const STATUS_TEXT = {
+  bot: "Assistant · replies in seconds",
+  escalated: "Waiting for a person — we will reply here",
+  claimed: "You are chatting with a person",
+  resolved: "Resolved · write again if you need more help",
+};
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  log: $("log"),
+  form: $("composer"),
+  text: $("text"),
+  send: $("send"),
+  error: $("error"),
+  attachments: $("attachments"),
+  status: $("chat-status"),
+  handoff: $("handoff"),
+  close: $("close"),
+  photoButton: $("photo-button"),
+  photoInput: $("photo-input"),
+  audioButton: $("audio-button"),
+  audioInput: $("audio-input"),
+  recordButton: $("record-button"),
+  recordTime: $("record-time"),
+  announcer: $("announcer"),
+};
+
+const state = {
+  conversation: null, // {id, token}
+  status: "bot",
+  rendered: new Set(),
+  stream: null,
+  photo: null, // {blob, filename, url, width, height}
+  audio: null, // {blob, filename, url, seconds}
+  sending: false,
+  recorder: null,
+};
+
+// ---- conversation ----------------------------------------------------------------------------------------
+
+function saved() {
+  try {
+    const value = JSON.parse(window.sessionStorage.getItem(storageKey) || "null");
+    return value && value.id && value.token ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+async function ensureConversation() {
+  if (state.conversation) return state.conversation;
+  const created = await request("/v1/conversations", { method: "POST", token: widgetKey });
+  state.conversation = { id: created.id, token: created.token };
+  window.sessionStorage.setItem(storageKey, JSON.stringify(state.conversation));
+  openStream();
+  return state.conversation;
+}
+
+function openStream() {
+  const { id, token } = state.conversation;
+  if (state.stream) state.stream.close();
+  state.stream = follow(
+    `/v1/conversations/${encodeURIComponent(id)}/events?token=${encodeURIComponent(token)}`,
+    {
+      message: (event) => event.message && addMessage(event.message),
+      status: (event) => setStatus(event.status),
+    },
+    { onOpen: () => sync().catch(() => {}) }, // catch up on anything sent while we were not connected
+  );
+}
+
+/** Read the whole conversation and show what is not on screen yet. */
+async function sync() {
+  if (!state.conversation) return;
+  const { id, token } = state.conversation;
+  const view = await request(`/v1/conversations/${encodeURIComponent(id)}`, { token });
+  setStatus(view.status);
+  for (const message of view.messages) addMessage(message);
+}
+
+function media(url) {
+  const separator = url.includes("?") ? "&" : "?";
+  return `${url}${separator}token=${encodeURIComponent(state.conversation ? state.conversation.token : "")}`;
+}
+
+function addMessage(message) {
+  if (!message || !message.id || state.rendered.has(message.id)) return;
+  state.rendered.add(message.id);
+  const item = messageItem(message, { media, onRate: rate });
+  const pending = message.role === "customer" ? el.log.querySelector("[data-pending]") : null;
+  if (pending) {
+    pending.replaceWith(item);
+  } else {
+    const typing = el.log.querySelector(".msg-typing");
+    el.log.insertBefore(item, typing);
+  }
+  scrollToEnd();
+}
+
+function scrollToEnd() {
+  el.log.scrollTop = el.log.scrollHeight;
+}
+
+function setStatus(status) {
+  if (!status) return;
+  state.status = status;
+  el.status.textContent = STATUS_TEXT[status] || STATUS_TEXT.bot;
+  const withPerson = status === "escalated" || status === "claimed";
+  el.handoff.disabled = withPerson;
+  el.handoff.textContent = withPerson ? (status === "claimed" ? "Person connected" : "Person requested") : "Talk to a person";
+  document.body.dataset.status = status;
+}
+
+// ---- sending ---------------------------------------------------------------------------------------------
+
+async function send(event) {
+  event.preventDefault();
+  if (state.sending) return;
+  if (state.recorder && state.recorder.recording) await stopRecording();
+  const text = el.text.value.trim();
+  const { photo, audio } = state;
+  if (!text && !photo && !audio) {
+    showError("Type a message, or attach a photo or a voice note.");
+    el.text.focus();
+    return;
+  }
+  showError("");
+  state.sending = true;
+  el.send.disabled = true;
+  const pending = pendingItem({ text, imageUrl: photo && photo.url, audioUrl: audio && audio.url, audioName: audio && audio.filename });
+  el.log.append(pending);
+  const typing = state.status === "bot" || state.status === "resolved" ? typingItem() : null;
+  if (typing) el.log.append(typing);
+  scrollToEnd();
+  el.text.value = "";
+  autosize();
+  clearAttachments({ revoke: false });
+  try {
+    const { id, token } = await ensureConversation();
+    const form = new FormData();
+    if (text) form.append("text", text);
+    if (photo) form.append("image", photo.blob, photo.filename);
+    if (audio) form.append("audio", audio.blob, audio.filename);
+    await request(`/v1/conversations/${encodeURIComponent(id)}/messages`, { method: "POST", form, token });
+    await sync();
+    revoke(photo);
+    revoke(audio);
+  } catch (error) {
+    pending.remove();
+    el.text.value = text;
+    autosize();
+    state.photo = photo;
+    state.audio = audio;
+    renderAttachments();
+    showError(describe(error));
+  } finally {
+    if (typing) typing.remove();
+    state.sending = false;
+    el.send.disabled = false;
+  }
+}
+
+function describe(error) {
+  if (error instanceof ApiError) {
+    if (error.status === 404) return "This conversation has ended. Reload the page to start a new one.";
+    return error.message;
+  }
+  return error && error.message ? error.message : "Something went wrong. Please try again.";
+}
+
+function showError(message) {
+  el.error.textContent = message;
+  el.error.hidden = !message;
+}
+
+async function handoff() {
+  el.handoff.disabled = true;
+  try {
+    const { id, token } = await ensureConversation();
+    const result = await request(`/v1/conversations/${encodeURIComponent(id)}/handoff`, { method: "POST", token });
+    setStatus(result.status);
+    await sync();
+    announce("A person has been asked to join. They will reply in this chat.");
+  } catch (error) {
+    el.handoff.disabled = false;
+    showError(describe(error));
+  }
+}
+
+async function rate(message, rating, buttons) {
+  const { token } = state.conversation;
+  try {
+    await request(`/v1/messages/${encodeURIComponent(message.id)}/feedback`, { method: "POST", json: { rating }, token });
+    buttons.up.setAttribute("aria-pressed", String(rating === "up"));
+    buttons.down.setAttribute("aria-pressed", String(rating === "down"));
+    buttons.note.textContent = "Thanks for the feedback";
+  } catch (error) {
+    buttons.note.textContent = describe(error);
+  }
+}
+
+function announce(text) {
+  el.announcer.textContent = "";
+  window.setTimeout(() => (el.announcer.textContent = text), 50);
+}
+
+// ---- attachments -----------------------------------------------------------------------------------------
+
+async function choosePhoto() {
+  const file = el.photoInput.files && el.photoInput.files[0];
+  el.photoInput.value = "";
+  if (!file) return;
+  showError("");
+  try {
+    const prepared = await prepareImage(file);
+    revoke(state.photo);
+    state.photo = { ...prepared, url: URL.createObjectURL(prepared.blob) };
+    renderAttachments();
+  } catch (error) {
+    showError(describe(error));
+  }
+}
+
+function chooseAudio() {
+  const file = el.audioInput.files && el.audioInput.files[0];
+  el.audioInput.value = "";
+  if (!file) return;
+  if (file.type && !file.type.startsWith("audio/") && !file.type.startsWith("video/")) {
+    showError("That file is not an audio recording.");
+    return;
+  }
+  revoke(state.audio);
+  state.audio = { blob: file, filename: file.name || "audio", url: URL.createObjectURL(file) };
+  renderAttachments();
+}
+
+async function toggleRecording() {
+  if (state.recorder && state.recorder.recording) {
+    await stopRecording();
+    return;
+  }
+  showError("");
+  const recorder = new VoiceRecorder({
+    onTick: (seconds) => (el.recordTime.textContent = formatSeconds(seconds)),
+    onLimit: () => stopRecording(),
+  });
+  try {
+    await recorder.start();
+  } catch (error) {
+    showError(describe(error));
+    return;
+  }
+  state.recorder = recorder;
+  el.recordButton.dataset.recording = "true";
+  el.recordButton.lastChild.textContent = "Stop recording";
+  el.recordTime.textContent = "0:00";
+  el.recordTime.hidden = false;
+  announce(`Recording. Press Stop when you are done (up to ${MAX_VOICE_SECONDS / 60} minutes).`);
+}
+
+async function stopRecording() {
+  const recorder = state.recorder;
+  if (!recorder || !recorder.recording) return;
+  const note = await recorder.stop();
+  state.recorder = null;
+  delete el.recordButton.dataset.recording;
+  el.recordButton.lastChild.textContent = "Voice note";
+  el.recordTime.hidden = true;
+  revoke(state.audio);
+  state.audio = { ...note, url: URL.createObjectURL(note.blob) };
+  renderAttachments();
+  announce(`Voice note recorded, ${formatSeconds(note.seconds)}. Press Send to send it.`);
+}
+
+function renderAttachments() {
+  const chips = [];
+  if (state.photo) {
+    const { url, width, height, originalWidth, originalHeight } = state.photo;
+    const resized = originalWidth !== width ? `resized from ${originalWidth}×${originalHeight}` : "ready to send";
+    chips.push(
+      h(
+        "div",
+        { class: "attachment attachment-photo" },
+        h("img", { src: url, alt: "Preview of the photo to send" }),
+        h("span", { class: "attachment-name" }, h("strong", {}, `Photo ${width}×${height}`), h("span", { class: "attachment-sub" }, resized)),
+        removeButton("Remove photo", () => {
+          revoke(state.photo);
+          state.photo = null;
+          renderAttachments();
+          el.photoButton.focus();
+        }),
+      ),
+    );
+  }
+  if (state.audio) {
+    const length = state.audio.seconds ? formatSeconds(state.audio.seconds) : "ready to send";
+    chips.push(
+      h(
+        "div",
+        { class: "attachment attachment-audio" },
+        h("audio", { controls: true, src: state.audio.url, "aria-label": "Preview of the voice note to send" }),
+        h("span", { class: "attachment-name" }, h("strong", {}, state.audio.filename), h("span", { class: "attachment-sub" }, length)),
+        removeButton("Remove voice note", () => {
+          revoke(state.audio);
+          state.audio = null;
+          renderAttachments();
+          el.recordButton.focus();
+        }),
+      ),
+    );
+  }
+  replaceChildren(el.attachments, chips);
+  el.attachments.hidden = chips.length === 0;
+}
+
+function removeButton(label, onclick) {
+  return h("button", { class: "icon-button attachment-remove", type: "button", "aria-label": label, onclick }, icon("close"));
+}
+
+function clearAttachments({ revoke: release }) {
+  if (release) {
+    revoke(state.photo);
+    revoke(state.audio);
+  }
+  state.photo = null;
+  state.audio = null;
+  renderAttachments();
+}
+
+function revoke(attachment) {
+  if (attachment && attachment.url) URL.revokeObjectURL(attachment.url);
+}
+
+// ---- set-up ----------------------------------------------------------------------------------------------
+
+function autosize() {
+  el.text.style.height = "auto";
+  el.text.style.height = `${Math.min(el.text.scrollHeight, 140)}px`;
+}
+
+function decorate() {
+  el.send.append(icon("send"));
+  el.close.append(icon("close"));
+  el.photoButton.prepend(icon("camera"));
+  el.recordButton.prepend(icon("mic"));
+  el.audioButton.prepend(icon("audio"));
+  // The last child of each tool button is its text, which toggleRecording rewrites.
+  for (const button of [el.photoButton, el.recordButton, el.audioButton]) {
+    const text = button.lastChild;
+    if (text.nodeType === Node.TEXT_NODE) button.replaceChild(h("span", {}, text.textContent), text);
+  }
+  if (!VoiceRecorder.supported()) el.recordButton.hidden = true;
+}
+
+function closeEmbedded() {
+  window.parent.postMessage({ type: "bindesk:close" }, "*");
+}
+
+async function start() {
+  decorate();
+  if (!widgetKey) {
+    showError("This chat is not set up: the page address needs ?key= with a widget key.");
+    el.send.disabled = true;
+    return;
+  }
+  if (embedded) {
+    el.close.hidden = false;
+    el.close.addEventListener("click", closeEmbedded);
+    document.addEventListener("keydown", (event) => event.key === "Escape" && closeEmbedded());
+  }
+  el.form.addEventListener("submit", send);
+  el.text.addEventListener("input", autosize);
+  el.text.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      el.form.requestSubmit();
+    }
+  });
+  el.handoff.addEventListener("click", handoff);
+  el.photoButton.addEventListener("click", () => el.photoInput.click());
+  el.audioButton.addEventListener("click", () => el.audioInput.click());
+  el.photoInput.addEventListener("change", choosePhoto);
+  el.audioInput.addEventListener("change", chooseAudio);
+  el.recordButton.addEventListener("click", toggleRecording);
+  window.addEventListener("pagehide", () => state.stream && state.stream.close());
+
+  state.conversation = saved();
+  if (state.conversation) {
+    try {
+      await sync();
+      openStream();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        window.sessionStorage.removeItem(storageKey); // expired or deleted: the next message starts afresh
+        state.conversation = null;
+      } else {
+        showError(describe(error));
+      }
+    }
+  }
+  document.body.dataset.ready = "true";
+}
+
+start();
