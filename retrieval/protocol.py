@@ -29,9 +29,10 @@ class ChunkRecord:
     title: str
     heading: str  # heading path joined with " > "
     page: int | None
-    text: str  # what BM25 indexes and what a snippet shows
+    text: str  # what BM25 indexes (and the snippet when ``body`` is None); may begin with title/heading context
     dense: Sequence[float]
     visual: Sequence[float] | None  # None: no image vector (stored as zeros)
+    body: str | None = None  # the chunk's own content for snippets and answers; None: same as ``text``
 
 
 @dataclass
@@ -43,11 +44,14 @@ class Hit:
     heading: str
     page: int | None
     modality: Modality
-    text: str
-    score: float  # higher is better; meaning depends on the producer (similarity, BM25, fused)
-    # Evidence for fusion, reranking and answerability: rank (1-based) and raw score per retriever.
+    text: str  # the snippet: the record's ``body`` (or its ``text`` when it had no body)
+    score: float  # higher is better; meaning depends on the producer (similarity, BM25, fused, reranked)
+    # Evidence for fusion, reranking and answerability: rank (1-based) and raw score per retriever
+    # ("dense", "sparse", "visual", "graph", ...; "rrf" for a fused score, "rerank" for a reranked one).
     ranks: dict[str, int] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    version: int | None = None  # the document version the chunk belongs to (None: producer did not say)
+    ordinal: int | None = None  # the chunk's position in its document (for neighbouring chunks)
 
 
 @runtime_checkable

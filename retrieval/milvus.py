@@ -1,0 +1,442 @@
+"""The Milvus vector store: milvus-lite server, Milvus standalone or a cluster, by URI alone.
+
+Layout. One collection per embedder backend (``bindesk_chunks_local``, ``bindesk_chunks_imagebind``), with
+the workspace as its *partition key*. Why not one collection per workspace: a deployment has many tenants
+and only one schema; Milvus caps collections per cluster (65,536 by default, and each costs memory and
+coordination even when idle), while a partition-key field hashes any number of tenants into a fixed set of
+partitions and, given the ``workspace == ...`` clause every call here sends, searches only that tenant's
+partition. A new tenant needs no DDL. Backends stay in separate collections because their vectors live in
+different spaces and widths; each collection records its backend and dimensions in its properties and
+:meth:`ensure_collection` refuses one built for anything else.
+
+Fields: typed scalars for everything we filter on (a JSON field would be scanned row by row), ``text``
+(analysed; Milvus's own BM25 function turns it into the ``sparse`` field, so the server does the
+full-text indexing and scoring), ``body`` (the snippet shown to people, not analysed), ``dense`` (the shared
+text/image/audio space) and ``visual`` (image-to-image; zeros for chunks without one, which under the IP
+metric score 0, and ``has_visual`` keeps them out of visual searches altogether). Indexes: HNSW on both
+vectors, SPARSE_INVERTED_INDEX/BM25 on ``sparse``, INVERTED on the filtered scalars.
+
+Writes are upserts keyed by deterministic chunk ids (``core.ids.chunk_id``), so a retried ingest rewrites
+the same rows. Reads use Strong consistency so a search right after an ingest sees it. Strings are cut to
+the VARCHAR limit in UTF-8 bytes on a character boundary; the full text stays in the database (caller).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from core.errors import BindeskError, Conflict, InvalidInput, ServiceUnavailable
+from embed.protocol import Vectors
+from retrieval import filters as F
+from retrieval.protocol import ChunkRecord, Hit, Modality, SearchField
+
+SCHEMA_VERSION = "1"
+COLLECTION_PREFIX = "bindesk_chunks"
+# VARCHAR limits, in UTF-8 bytes (Milvus allows up to 65,535).
+MAX_TEXT_BYTES = 65_535
+MAX_ID_BYTES = 64
+MAX_LABEL_BYTES = 1_024
+MAX_HEADING_BYTES = 2_048
+UPSERT_BATCH = 256
+NO_PAGE = 0  # pages are 1-based; 0 stores "no page" without needing nullable fields (older Milvus lacks them)
+
+# Plain English function words: left out of the BM25 index so that long chunks are not rewarded for them
+# and "how do I ..." queries weigh only their content words. Explicit, so Milvus and milvus-lite agree.
+_STOP_WORDS_TEXT = (
+    "a an and are as at be but by for from has have how i if in into is it its me my of on or our so such "
+    "that the their then there these they this to was we what when where which who why will with you your"
+)
+STOP_WORDS = tuple(_STOP_WORDS_TEXT.split())
+ANALYZER_PARAMS: dict[str, Any] = {
+    "tokenizer": "standard",
+    "filter": ["lowercase", {"type": "stop", "stop_words": list(STOP_WORDS)}],
+}
+
+_OUTPUT_FIELDS = [
+    "chunk_id",
+    "document_id",
+    "version",
+    "ordinal",
+    "modality",
+    "source",
+    "title",
+    "heading",
+    "page",
+    "text",
+    "body",
+]
+_PROP_BACKEND = "bindesk.backend"
+_PROP_DENSE_DIM = "bindesk.dense_dim"
+_PROP_VISUAL_DIM = "bindesk.visual_dim"
+_PROP_SCHEMA = "bindesk.schema_version"
+_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def truncate_utf8(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes without splitting a character."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def collection_name_for(backend: str, prefix: str = COLLECTION_PREFIX) -> str:
+    if not _BACKEND_NAME.match(backend):
+        raise InvalidInput(f"embedder backend name {backend!r} must match {_BACKEND_NAME.pattern}")
+    return f"{prefix}_{backend}"
+
+
+@contextmanager
+def _milvus_errors(action: str) -> Iterator[None]:
+    """pymilvus and gRPC failures become :class:`ServiceUnavailable`; our own errors pass through."""
+    try:
+        yield
+    except BindeskError:
+        raise
+    except Exception as exc:
+        raise ServiceUnavailable(f"vector store could not {action}: {exc}") from exc
+
+
+class MilvusVectorStore:
+    """:class:`retrieval.protocol.VectorStore` on Milvus. The constructor does no I/O; the first call connects."""
+
+    def __init__(
+        self,
+        uri: str,
+        backend: str,
+        dense_dim: int,
+        visual_dim: int,
+        token: str = "",
+        *,
+        collection_prefix: str = COLLECTION_PREFIX,
+        rrf_k: int = 60,
+        hnsw_ef: int = 128,
+        timeout: float = 30.0,
+    ) -> None:
+        if dense_dim <= 0 or visual_dim <= 0:
+            raise InvalidInput(f"vector dimensions must be positive, got dense={dense_dim} visual={visual_dim}")
+        self.uri = uri
+        self.backend = backend
+        self.dense_dim = dense_dim
+        self.visual_dim = visual_dim
+        self.collection = collection_name_for(backend, collection_prefix)
+        self.rrf_k = rrf_k
+        self.hnsw_ef = hnsw_ef
+        self.timeout = timeout
+        self._token = token
+        self._client: Any = None
+
+    # --- connection and schema -------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from pymilvus import MilvusClient
+
+            with _milvus_errors(f"connect to {self.uri}"):
+                self._client = MilvusClient(uri=self.uri, token=self._token, timeout=self.timeout)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def ping(self) -> None:
+        with _milvus_errors(f"answer at {self.uri}"):
+            self.client.list_collections(timeout=min(self.timeout, 5.0))
+
+    def ensure_collection(self) -> None:
+        """Create the collection with its indexes if missing, refuse an incompatible one, and load it."""
+        with _milvus_errors(f"prepare collection {self.collection}"):
+            if not self.client.has_collection(self.collection):
+                try:
+                    self._create_collection()
+                except Exception:
+                    if not self.client.has_collection(self.collection):
+                        raise
+                    # another process created it between our check and our create: verify theirs below
+            self._check_compatible(self.client.describe_collection(self.collection))
+            self.client.load_collection(self.collection)
+
+    def _create_collection(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("chunk_id", DataType.VARCHAR, max_length=MAX_ID_BYTES, is_primary=True)
+        schema.add_field("workspace", DataType.VARCHAR, max_length=MAX_ID_BYTES, is_partition_key=True)
+        schema.add_field("document_id", DataType.VARCHAR, max_length=MAX_ID_BYTES)
+        schema.add_field("version", DataType.INT64)
+        schema.add_field("ordinal", DataType.INT64)
+        schema.add_field("modality", DataType.VARCHAR, max_length=16)
+        schema.add_field("source", DataType.VARCHAR, max_length=MAX_LABEL_BYTES)
+        schema.add_field("title", DataType.VARCHAR, max_length=MAX_LABEL_BYTES)
+        schema.add_field("heading", DataType.VARCHAR, max_length=MAX_HEADING_BYTES)
+        schema.add_field("page", DataType.INT64)
+        schema.add_field("has_visual", DataType.BOOL)
+        schema.add_field(
+            "text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True, analyzer_params=ANALYZER_PARAMS
+        )
+        schema.add_field("body", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dense_dim)
+        schema.add_field("visual", DataType.FLOAT_VECTOR, dim=self.visual_dim)
+        schema.add_function(
+            Function(
+                name="text_bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
+            )
+        )
+        index = self.client.prepare_index_params()
+        index.add_index("dense", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
+        index.add_index("visual", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        for scalar in ("workspace", "document_id", "version", "modality", "has_visual"):
+            index.add_index(scalar, index_type="INVERTED")
+        self.client.create_collection(
+            self.collection,
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
+            description=f"Bindesk chunks, {self.backend} embedder",
+            properties={
+                _PROP_BACKEND: self.backend,
+                _PROP_DENSE_DIM: str(self.dense_dim),
+                _PROP_VISUAL_DIM: str(self.visual_dim),
+                _PROP_SCHEMA: SCHEMA_VERSION,
+            },
+        )
+
+    def _check_compatible(self, described: dict[str, Any]) -> None:
+        props = described.get("properties") or {}
+        dims = {f["name"]: int(f.get("params", {}).get("dim", 0)) for f in described.get("fields", [])}
+        found = {
+            "backend": props.get(_PROP_BACKEND),
+            "dense_dim": dims.get("dense"),
+            "visual_dim": dims.get("visual"),
+            "schema": props.get(_PROP_SCHEMA),
+        }
+        wanted = {
+            "backend": self.backend,
+            "dense_dim": self.dense_dim,
+            "visual_dim": self.visual_dim,
+            "schema": SCHEMA_VERSION,
+        }
+        if found != wanted:
+            raise Conflict(
+                f"collection {self.collection} at {self.uri} was built for {found}, but this store needs "
+                f"{wanted}; re-index into a fresh collection (or drop it) before switching embedders",
+                code="collection_mismatch",
+            )
+
+    # --- writes ----------------------------------------------------------------------------------------
+
+    def upsert(self, workspace_id: str, records: Sequence[ChunkRecord]) -> None:
+        rows = [self._row(workspace_id, record) for record in records]
+        with _milvus_errors(f"upsert into {self.collection}"):
+            for start in range(0, len(rows), UPSERT_BATCH):
+                self.client.upsert(self.collection, rows[start : start + UPSERT_BATCH])
+
+    def _row(self, workspace_id: str, record: ChunkRecord) -> dict[str, Any]:
+        if record.workspace_id != workspace_id:
+            raise InvalidInput(f"chunk {record.id} belongs to workspace {record.workspace_id!r}, not {workspace_id!r}")
+        F.literal("workspace", workspace_id)  # same validation as reads: no control characters in ids
+        if not record.id or len(record.id.encode()) > MAX_ID_BYTES:
+            raise InvalidInput(f"chunk id must be 1-{MAX_ID_BYTES} bytes, got {record.id!r}")
+        if record.modality not in F.KNOWN_MODALITIES:
+            raise InvalidInput(f"unknown modality {record.modality!r}")
+        dense = self._vector(record.dense, self.dense_dim, "dense")
+        has_visual = record.visual is not None
+        visual = self._vector(record.visual, self.visual_dim, "visual") if has_visual else [0.0] * self.visual_dim
+        body = record.text if record.body is None else record.body
+        return {
+            "chunk_id": record.id,
+            "workspace": truncate_utf8(workspace_id, MAX_ID_BYTES),
+            "document_id": truncate_utf8(record.document_id, MAX_ID_BYTES),
+            "version": int(record.version),
+            "ordinal": int(record.ordinal),
+            "modality": record.modality,
+            "source": truncate_utf8(record.source, MAX_LABEL_BYTES),
+            "title": truncate_utf8(record.title, MAX_LABEL_BYTES),
+            "heading": truncate_utf8(record.heading, MAX_HEADING_BYTES),
+            "page": NO_PAGE if record.page is None else int(record.page),
+            "has_visual": has_visual,
+            "text": truncate_utf8(record.text, MAX_TEXT_BYTES),
+            "body": truncate_utf8(body, MAX_TEXT_BYTES),
+            "dense": dense,
+            "visual": visual,
+        }
+
+    @staticmethod
+    def _vector(values: Sequence[float] | Vectors | None, dim: int, name: str) -> list[float]:
+        array = np.asarray(values, dtype=np.float32).reshape(-1)
+        if array.shape[0] != dim:
+            raise InvalidInput(f"{name} vector has {array.shape[0]} dimensions, the collection expects {dim}")
+        if not np.all(np.isfinite(array)):
+            raise InvalidInput(f"{name} vector contains NaN or infinity")
+        return [float(x) for x in array]
+
+    def delete_document(self, workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
+        clauses = [F.eq("document_id", document_id)]
+        if keep_version is not None:
+            clauses.append(F.ne("version", keep_version))
+        expression = F.scoped(workspace_id, *clauses)
+        with _milvus_errors(f"delete from {self.collection}"):
+            self.client.delete(self.collection, filter=expression)
+
+    # --- reads -----------------------------------------------------------------------------------------
+
+    def count(self, workspace_id: str, document_id: str | None = None) -> int:
+        clauses = [] if document_id is None else [F.eq("document_id", document_id)]
+        expression = F.scoped(workspace_id, *clauses)
+        with _milvus_errors(f"count in {self.collection}"):
+            rows = self.client.query(self.collection, filter=expression, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def search(
+        self,
+        workspace_id: str,
+        field: SearchField,
+        query: Vectors | str,
+        k: int,
+        modalities: Sequence[Modality] | None = None,
+    ) -> list[Hit]:
+        if k <= 0:
+            return []
+        clauses = [F.modality_clause(modalities)]
+        if field == "sparse":
+            if not isinstance(query, str):
+                raise InvalidInput("BM25 search takes query text")
+            if not query.strip():
+                return []
+            data: list[Any] = [truncate_utf8(query, MAX_TEXT_BYTES)]
+            params: dict[str, Any] = {"metric_type": "BM25"}
+        elif field in ("dense", "visual"):
+            if isinstance(query, str):
+                raise InvalidInput(f"{field} search takes a vector")
+            dim = self.dense_dim if field == "dense" else self.visual_dim
+            data = [self._vector(query, dim, field)]
+            params = {"metric_type": "IP", "params": {"ef": max(self.hnsw_ef, k)}}
+            if field == "visual":
+                clauses.append(F.eq("has_visual", True))
+        else:
+            raise InvalidInput(f"unknown search field {field!r}")
+        expression = F.scoped(workspace_id, *clauses)
+        with _milvus_errors(f"search {self.collection}"):
+            results = self.client.search(
+                self.collection,
+                data=data,
+                anns_field=field,
+                filter=expression,
+                limit=k,
+                output_fields=_OUTPUT_FIELDS,
+                search_params=params,
+            )
+        hits = []
+        for rank, row in enumerate(results[0] if results else [], start=1):
+            score = _score(field, float(row["distance"]))
+            hits.append(_hit(row, score, ranks={field: rank}, scores={field: score}))
+        return hits
+
+    def hybrid_search(
+        self,
+        workspace_id: str,
+        dense: Vectors | None,
+        text: str | None,
+        visual: Vectors | None,
+        k: int,
+    ) -> list[Hit]:
+        """Server-side RRF over the retrievers given. Hits carry only the fused score (under ``"rrf"``):
+        use :meth:`search` per retriever with :func:`retrieval.fusion.reciprocal_rank_fusion` when the
+        per-retriever evidence matters."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        if k <= 0:
+            return []
+        depth = max(k, 50)
+        expression = F.scoped(workspace_id)
+        requests = []
+        if dense is not None:
+            requests.append(
+                AnnSearchRequest(
+                    data=[self._vector(dense, self.dense_dim, "dense")],
+                    anns_field="dense",
+                    param={"metric_type": "IP", "params": {"ef": max(self.hnsw_ef, depth)}},
+                    limit=depth,
+                    expr=expression,
+                )
+            )
+        if text is not None and text.strip():
+            requests.append(
+                AnnSearchRequest(
+                    data=[truncate_utf8(text, MAX_TEXT_BYTES)],
+                    anns_field="sparse",
+                    param={"metric_type": "BM25"},
+                    limit=depth,
+                    expr=expression,
+                )
+            )
+        if visual is not None:
+            requests.append(
+                AnnSearchRequest(
+                    data=[self._vector(visual, self.visual_dim, "visual")],
+                    anns_field="visual",
+                    param={"metric_type": "IP", "params": {"ef": max(self.hnsw_ef, depth)}},
+                    limit=depth,
+                    expr=F.scoped(workspace_id, F.eq("has_visual", True)),
+                )
+            )
+        if not requests:
+            raise InvalidInput("hybrid search needs at least one of a dense vector, query text or a visual vector")
+        with _milvus_errors(f"hybrid-search {self.collection}"):
+            results = self.client.hybrid_search(
+                self.collection, requests, RRFRanker(self.rrf_k), limit=k, output_fields=_OUTPUT_FIELDS
+            )
+        return [
+            _hit(row, float(row["distance"]), ranks={"rrf": rank}, scores={"rrf": float(row["distance"])})
+            for rank, row in enumerate(results[0] if results else [], start=1)
+        ]
+
+    def fetch(self, workspace_id: str, chunk_ids: Sequence[str]) -> list[Hit]:
+        ids = list(dict.fromkeys(chunk_ids))
+        if not ids:
+            return []
+        hits: list[Hit] = []
+        with _milvus_errors(f"fetch from {self.collection}"):
+            for start in range(0, len(ids), 1000):
+                expression = F.scoped(workspace_id, F.in_("chunk_id", ids[start : start + 1000]))
+                rows = self.client.query(self.collection, filter=expression, output_fields=_OUTPUT_FIELDS)
+                hits.extend(_hit(row, 0.0, ranks={}, scores={}) for row in rows)
+        return hits
+
+
+def _score(field: str, distance: float) -> float:
+    """Higher is better. BM25 comes back positive from Milvus but negated from milvus-lite."""
+    return abs(distance) if field == "sparse" else distance
+
+
+def _hit(row: dict[str, Any], score: float, ranks: dict[str, int], scores: dict[str, float]) -> Hit:
+    entity = row.get("entity", row)
+    page = int(entity.get("page", NO_PAGE))
+    return Hit(
+        chunk_id=str(row.get("chunk_id", entity.get("chunk_id", row.get("id", "")))),
+        document_id=entity["document_id"],
+        source=entity["source"],
+        title=entity["title"],
+        heading=entity["heading"],
+        page=None if page == NO_PAGE else page,
+        modality=entity["modality"],
+        text=entity["body"] or entity["text"],
+        score=score,
+        ranks=ranks,
+        scores=scores,
+        version=int(entity["version"]),
+        ordinal=int(entity["ordinal"]),
+    )

@@ -1,0 +1,98 @@
+"""Reciprocal-rank fusion and group aggregation on hand-made ranked lists (pure logic, no services)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import InvalidInput
+from retrieval.fusion import aggregate, reciprocal_rank_fusion
+from retrieval.protocol import Hit
+
+
+def hit(chunk: str, score: float, document: str = "doc") -> Hit:
+    return Hit(
+        chunk_id=chunk,
+        document_id=document,
+        source="f.txt",
+        title="T",
+        heading="",
+        page=None,
+        modality="text",
+        text=f"text of {chunk}",
+        score=score,
+    )
+
+
+def test_rrf_scores_follow_the_formula_and_keep_evidence() -> None:
+    dense = [hit("a", 0.9), hit("b", 0.8), hit("c", 0.7)]
+    sparse = [hit("c", 12.0), hit("a", 7.5)]
+    fused = reciprocal_rank_fusion({"dense": dense, "sparse": sparse}, k=60)
+
+    assert [h.chunk_id for h in fused] == ["a", "c", "b"]
+    a = fused[0]
+    assert a.score == pytest.approx(1 / 61 + 1 / 62)
+    assert a.ranks == {"dense": 1, "sparse": 2}
+    assert a.scores["dense"] == 0.9 and a.scores["sparse"] == 7.5
+    assert a.scores["rrf"] == pytest.approx(a.score)
+    b = fused[2]
+    assert b.ranks == {"dense": 2} and "sparse" not in b.scores
+
+
+def test_inputs_are_not_mutated() -> None:
+    dense = [hit("a", 0.9)]
+    reciprocal_rank_fusion({"dense": dense, "sparse": [hit("a", 3.0)]})
+    assert dense[0].score == 0.9 and dense[0].ranks == {}
+
+
+def test_weights_change_the_order() -> None:
+    dense = [hit("a", 0.9), hit("b", 0.8)]
+    sparse = [hit("b", 5.0), hit("a", 4.0)]
+    even = reciprocal_rank_fusion({"dense": dense, "sparse": sparse})
+    assert even[0].score == pytest.approx(even[1].score)
+    sparse_heavy = reciprocal_rank_fusion({"dense": dense, "sparse": sparse}, weights={"sparse": 2})
+    dense_heavy = reciprocal_rank_fusion({"dense": dense, "sparse": sparse}, weights={"dense": 2})
+    assert sparse_heavy[0].chunk_id == "b"
+    assert dense_heavy[0].chunk_id == "a"
+
+
+def test_zero_weight_keeps_evidence_without_score() -> None:
+    fused = reciprocal_rank_fusion({"dense": [hit("a", 0.9)], "graph": [hit("g", 0.0)]}, weights={"graph": 0})
+    graph_only = next(h for h in fused if h.chunk_id == "g")
+    assert graph_only.score == 0 and graph_only.ranks == {"graph": 1}
+
+
+def test_a_duplicate_within_one_list_counts_once_at_its_best_rank() -> None:
+    fused = reciprocal_rank_fusion({"dense": [hit("a", 0.9), hit("b", 0.5), hit("a", 0.4)]}, k=10)
+    a = next(h for h in fused if h.chunk_id == "a")
+    assert a.ranks == {"dense": 1}
+    assert a.score == pytest.approx(1 / 11)
+
+
+def test_ties_break_deterministically_and_limit_applies() -> None:
+    first = reciprocal_rank_fusion({"x": [hit("b", 1), hit("a", 1)], "y": [hit("a", 1), hit("b", 1)]}, limit=1)
+    second = reciprocal_rank_fusion({"y": [hit("a", 1), hit("b", 1)], "x": [hit("b", 1), hit("a", 1)]}, limit=1)
+    assert len(first) == 1 and first[0].chunk_id == second[0].chunk_id == "a"
+
+
+def test_k_must_be_positive() -> None:
+    with pytest.raises(InvalidInput):
+        reciprocal_rank_fusion({"dense": [hit("a", 1)]}, k=0)
+
+
+def test_aggregate_max_sum_and_top2() -> None:
+    hits = [hit("a1", 0.9, "A"), hit("b1", 0.8, "B"), hit("b2", 0.7, "B"), hit("b3", 0.6, "B"), hit("a2", 0.1, "A")]
+    by_max = aggregate(hits, how="max")
+    assert [g.key for g in by_max] == ["A", "B"]
+    assert by_max[0].score == 0.9 and by_max[0].best.chunk_id == "a1"
+    by_sum = aggregate(hits, how="sum")
+    assert [g.key for g in by_sum] == ["B", "A"]
+    assert by_sum[0].score == pytest.approx(2.1)
+    by_top2 = aggregate(hits, how="top2")
+    assert by_top2[0].key == "B" and by_top2[0].score == pytest.approx(1.5)
+    assert [h.chunk_id for h in by_sum[0].hits] == ["b1", "b2", "b3"]
+
+
+def test_aggregate_by_custom_key_with_limit() -> None:
+    hits = [hit("a", 0.5), hit("b", 0.4), hit("c", 0.3)]
+    groups = aggregate(hits, key=lambda h: h.chunk_id, limit=2)
+    assert [g.key for g in groups] == ["a", "b"]
