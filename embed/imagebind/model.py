@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from embed.imagebind.config import (
+    CONFIGS,
     IMAGE_SIZE,
     IMU_CHANNELS,
     IMU_KERNEL,
@@ -205,9 +206,10 @@ def _build_postprocessors() -> nn.ModuleDict:
 class ImageBindModel(nn.Module):
     """The ImageBind network. Build on ``meta`` (``with torch.device("meta"):``) to check shapes for free."""
 
-    def __init__(self, config: ImageBindConfig) -> None:
+    def __init__(self, config: ImageBindConfig, config_name: str = "custom") -> None:
         super().__init__()
         self.config = config
+        self.config_name = config_name
         self.modality_preprocessors = _build_preprocessors(config)
         self.modality_trunks = _build_trunks(config)
         self.modality_heads = _build_heads(config)
@@ -260,6 +262,7 @@ class ImageBindModel(nn.Module):
 
 def build_model(config: ImageBindConfig, device: torch.device | str | None = None) -> ImageBindModel:
     """A model in eval mode; ``device="meta"`` allocates nothing (for shape checks and for ``assign`` loads)."""
+    name = next((n for n, c in CONFIGS.items() if c == config), "custom")
     with torch.device(device if device is not None else "cpu"):
-        model = ImageBindModel(config)
+        model = ImageBindModel(config, name)
     return model.eval()
