@@ -46,12 +46,11 @@ def parse_faq(data: bytes, ctx: ParseContext) -> ParsedDocument:
 
 
 def _csv_records(text: str) -> list[dict[str, str]]:
+    # The delimiter is the one the header row uses most (csv.Sniffer guesses wrong on quoted answers).
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(",;\t|", key=header.count)
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+        return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
         raise CorruptDocument(f"the CSV cannot be read: {exc}") from exc
 
