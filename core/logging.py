@@ -18,5 +18,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that are chatty at INFO.
-    for noisy in ("httpx", "sentence_transformers", "faster_whisper", "RapidOCR", "pymilvus"):
+    for noisy in ("httpx", "sentence_transformers", "faster_whisper", "RapidOCR", "pymilvus", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
