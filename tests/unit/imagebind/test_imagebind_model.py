@@ -87,3 +87,24 @@ def test_wrong_input_size_is_refused(tiny_model: ImageBindModel) -> None:
         tiny_model.embed("vision", torch.zeros(1, 3, 112, 112))
     with pytest.raises(ValueError, match="token ids"):
         tiny_model.embed("text", torch.zeros(1, 10, dtype=torch.long))
+
+
+@pytest.mark.parametrize("modality", ["text", "vision", "audio"])
+def test_half_precision_stays_close_to_float32(
+    tiny_state: dict[str, torch.Tensor], reference: dict[str, np.ndarray], modality: str
+) -> None:
+    """The GPU path runs in bfloat16: the same model cast down must point the same way (checked here on CPU)."""
+    model = build_model(TINY)
+    model.load_state_dict(tiny_state, strict=True)
+    model = model.to(torch.bfloat16)
+    inputs = torch.from_numpy(reference[_INPUTS[modality]])
+    if inputs.is_floating_point():
+        inputs = inputs.to(torch.bfloat16)
+    with torch.inference_mode():
+        out = model.embed(modality, inputs)
+    assert out.dtype == torch.bfloat16
+    out = out.float()
+    expected = torch.from_numpy(reference[f"{modality}_embeddings"])
+
+    cosine = torch.nn.functional.cosine_similarity(out, expected, dim=-1)
+    assert torch.all(cosine > 0.99), cosine
