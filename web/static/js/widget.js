@@ -76,6 +76,7 @@ function openStream() {
     `/v1/conversations/${encodeURIComponent(id)}/events?token=${encodeURIComponent(token)}`,
     {
       message: (event) => event.message && addMessage(event.message),
+      delta: (event) => showDelta(event.text),
       status: (event) => setStatus(event.status),
     },
     { onOpen: () => sync().catch(() => {}) }, // catch up on anything sent while we were not connected
@@ -100,6 +101,10 @@ function addMessage(message) {
   if (!message || !message.id || state.rendered.has(message.id)) return;
   state.rendered.add(message.id);
   const item = messageItem(message, { media, onRate: rate });
+  if (message.role === "bot") {
+    const streamed = el.log.querySelector(".msg-typing.is-streaming");
+    if (streamed) streamed.remove(); // the whole answer, with its sources, replaces the streamed text
+  }
   const pending = message.role === "customer" ? el.log.querySelector("[data-pending]") : null;
   if (pending) {
     pending.replaceWith(item);
@@ -107,6 +112,18 @@ function addMessage(message) {
     const typing = el.log.querySelector(".msg-typing");
     el.log.insertBefore(item, typing);
   }
+  scrollToEnd();
+}
+
+/** Answer text as the generator streams it, shown in the typing bubble until the full message arrives. */
+function showDelta(text) {
+  const typing = el.log.querySelector(".msg-typing");
+  if (!typing || !text) return;
+  const streamed = (typing.dataset.streamed || "") + text;
+  typing.dataset.streamed = streamed;
+  typing.classList.add("is-streaming");
+  typing.setAttribute("aria-hidden", "true"); // screen readers hear the finished answer once, not every chunk
+  replaceChildren(typing.querySelector(".bubble"), h("p", { class: "msg-text", text: streamed }));
   scrollToEnd();
 }
 
