@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Callable
@@ -13,11 +14,45 @@ from ingest.types import Block, ChunkDraft, ParsedDocument
 
 CountTokens = Callable[[str], int]
 
-_WORDS = (
-    "remote television channel picture sound settings network wireless update firmware brightness contrast "
-    "menu button press hold select source antenna cable signal volume mute guide favourite schedule record "
-    "subtitle language accessibility voice assistant bluetooth speaker headphone mirroring screen"
-).split()
+_WORDS = [
+    "remote",
+    "television",
+    "channel",
+    "picture",
+    "sound",
+    "settings",
+    "network",
+    "wireless",
+    "update",
+    "firmware",
+    "brightness",
+    "contrast",
+    "menu",
+    "button",
+    "press",
+    "hold",
+    "select",
+    "source",
+    "antenna",
+    "cable",
+    "signal",
+    "volume",
+    "mute",
+    "guide",
+    "favourite",
+    "schedule",
+    "record",
+    "subtitle",
+    "language",
+    "accessibility",
+    "voice",
+    "assistant",
+    "bluetooth",
+    "speaker",
+    "headphone",
+    "mirroring",
+    "screen",
+]
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -36,9 +71,10 @@ def _stress_document(seed: int) -> ParsedDocument:
         Block("paragraph", _paragraph(rng, 40), heading_path=("Picture",), page=3),
         Block("list", "\n".join(f"- {_sentence(rng, 8)}" for _ in range(30)), heading_path=("Picture",), page=4),
         Block("heading", "Sound", level=1),
-        Block("paragraph", _sentence(rng, 400).replace(" ", ", "), heading_path=("Sound",), page=5),  # one huge sentence
+        # One huge sentence, then a giant "word".
+        Block("paragraph", _sentence(rng, 400).replace(" ", ", "), heading_path=("Sound",), page=5),
         Block("table", "\n".join(" | ".join(_WORDS[i : i + 6]) for i in range(25)), heading_path=("Sound",)),
-        Block("code", "x" * 4000, heading_path=("Sound",)),  # one giant word
+        Block("code", "x" * 4000, heading_path=("Sound",)),
         Block("faq", f"{_sentence(rng, 12)[:-1]}?\n{_paragraph(rng, 25)}", heading_path=("FAQ",)),
         Block("image", _paragraph(rng, 30), heading_path=("Figures",), page=9, image=b"\x89PNG fake"),
     ]
@@ -102,7 +138,8 @@ def test_sibling_sections_never_share_a_chunk(count_tokens: CountTokens) -> None
     blocks = []
     for name in ("Power", "Network", "Sound"):
         blocks.append(Block("heading", name, level=2, heading_path=("Settings",)))
-        blocks.append(Block("paragraph", f"The {name.lower()} page has one short line.", heading_path=("Settings", name)))
+        text = f"The {name.lower()} page has one short line."
+        blocks.append(Block("paragraph", text, heading_path=("Settings", name)))
     doc = ParsedDocument(kind="docx", title="Manual", blocks=blocks)
     chunks = make_chunks(doc, count_tokens=count_tokens, max_tokens=256, overlap_tokens=32)
     assert [c.heading_path[-1] for c in chunks] == ["Power", "Network", "Sound"]
@@ -132,11 +169,11 @@ def test_overlap_repeats_the_previous_chunks_last_sentences(count_tokens: CountT
     without = make_chunks(doc, count_tokens=count_tokens, max_tokens=96, overlap_tokens=0)
     assert len(with_overlap) >= 3
     shared = 0
-    for previous, current in zip(with_overlap, with_overlap[1:], strict=False):
+    for previous, current in itertools.pairwise(with_overlap):
         last_sentence = re.findall(r"[^.]+\.", previous.body)[-1].strip()
         shared += current.body.startswith(last_sentence)
     assert shared >= len(with_overlap) // 2
-    for previous, current in zip(without, without[1:], strict=False):
+    for previous, current in itertools.pairwise(without):
         assert not current.body.startswith(re.findall(r"[^.]+\.", previous.body)[-1].strip())
 
 
@@ -180,7 +217,9 @@ def test_picture_without_text_still_makes_an_image_chunk(count_tokens: CountToke
 
 def test_transcript_segments_group_into_timed_audio_chunks(count_tokens: CountTokens) -> None:
     rng = random.Random(11)
-    segments = [Block("transcript", _sentence(rng, 6), start_seconds=3.0 * i, end_seconds=3.0 * i + 2.5) for i in range(50)]
+    segments = [
+        Block("transcript", _sentence(rng, 6), start_seconds=3.0 * i, end_seconds=3.0 * i + 2.5) for i in range(50)
+    ]
     doc = ParsedDocument(kind="audio", title="howto", blocks=segments)
     chunks = make_chunks(doc, count_tokens=count_tokens, max_tokens=200, overlap_tokens=16)
     assert len(chunks) > 1 and all(c.modality == "audio" for c in chunks)
@@ -188,7 +227,7 @@ def test_transcript_segments_group_into_timed_audio_chunks(count_tokens: CountTo
     for chunk in chunks:
         assert chunk.start_seconds is not None and chunk.end_seconds is not None
         assert chunk.end_seconds - chunk.start_seconds <= MAX_AUDIO_CHUNK_SECONDS
-    for previous, current in zip(chunks, chunks[1:], strict=False):
+    for previous, current in itertools.pairwise(chunks):
         assert previous.end_seconds is not None and current.start_seconds is not None
         assert previous.end_seconds <= current.start_seconds, "audio chunks do not overlap in time"
     assert " ".join(c.body for c in chunks) == " ".join(s.text for s in segments)
@@ -207,7 +246,7 @@ def test_pages_follow_the_content(count_tokens: CountTokens) -> None:
     chunks: list[ChunkDraft] = make_chunks(
         ParsedDocument(kind="pdf", title="M", blocks=blocks), count_tokens=count_tokens, max_tokens=96, overlap_tokens=0
     )
-    pages = [c.page for c in chunks]
+    pages = [c.page or 0 for c in chunks]
     assert pages == sorted(pages) and set(pages) == {4, 5, 6}
     for chunk in chunks:
         first_sentence = re.findall(r"[^.]+\.", chunk.body)[0].strip()
