@@ -68,9 +68,8 @@ class _Chunker:
         return max(0, self.count(text) - self.overhead)
 
     def run(self) -> list[ChunkDraft]:
-        blocks = [b for b in self.doc.blocks if b.kind != "heading"]
-        for (group, path), run in groupby(blocks, key=lambda b: (_group_of(b), b.heading_path)):
-            run_blocks = list(run)
+        for (group, _, path), run in groupby(_sectioned(self.doc.blocks), key=lambda item: item[0]):
+            run_blocks = [block for _, block in run]
             if group == "text":
                 self._text_run(run_blocks, path)
             elif group == "audio":
@@ -255,6 +254,17 @@ class _Chunker:
                 end_seconds=end,
             )
         )
+
+
+def _sectioned(blocks: list[Block]) -> Iterator[tuple[tuple[str, int, tuple[str, ...]], Block]]:
+    """Content blocks keyed by (kind group, section number, heading path). Every heading starts a new section,
+    so two neighbouring sections that happen to share a title are still never merged."""
+    section = 0
+    for block in blocks:
+        if block.kind == "heading":
+            section += 1
+        else:
+            yield (_group_of(block), section, block.heading_path), block
 
 
 def _group_of(block: Block) -> str:

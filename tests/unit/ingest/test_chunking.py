@@ -147,6 +147,19 @@ def test_sibling_sections_never_share_a_chunk(count_tokens: CountTokens) -> None
         assert chunk.body == f"The {chunk.heading_path[-1].lower()} page has one short line."
 
 
+def test_neighbouring_sections_with_the_same_title_stay_apart(count_tokens: CountTokens) -> None:
+    blocks = [
+        Block("heading", "Using Smart Hub", level=2),
+        Block("paragraph", "First section text.", heading_path=("Using Smart Hub",)),
+        Block("heading", "Using Smart Hub", level=2),
+        Block("paragraph", "Second section text.", heading_path=("Using Smart Hub",)),
+    ]
+    chunks = make_chunks(
+        ParsedDocument("markdown", "TV", blocks), count_tokens=count_tokens, max_tokens=128, overlap_tokens=16
+    )
+    assert [c.body for c in chunks] == ["First section text.", "Second section text."]
+
+
 def test_small_blocks_of_one_section_merge_and_long_sections_split_at_sentences(count_tokens: CountTokens) -> None:
     rng = random.Random(7)
     paragraphs = [_paragraph(rng, 3) for _ in range(12)]
