@@ -44,11 +44,16 @@ def _norm_tokens(text: str) -> tuple[str, ...]:
 
 
 class EntityDictionary:
-    """Known names by their normal-form word sequence. Later additions of a name keep the first type."""
+    """Known names by their normal-form word sequence. A name keeps the type it was first added with.
 
-    def __init__(self, entries: Iterable[DictionaryEntry] = ()) -> None:
+    ``fallback`` dictionaries are consulted after this one's own entries without being copied (a
+    document's own names layered over the workspace's).
+    """
+
+    def __init__(self, entries: Iterable[DictionaryEntry] = (), fallback: Sequence[EntityDictionary] = ()) -> None:
         self._entries: dict[tuple[str, ...], DictionaryEntry] = {}
-        self._by_first: dict[str, int] = {}  # first word -> longest entry length starting with it
+        self._by_first: dict[str, int] = {}  # first word -> longest entry length starting with it (an upper bound)
+        self._fallback = tuple(fallback)
         for entry in entries:
             self.add(entry.value, entry.type, entry.norm)
 
@@ -64,14 +69,33 @@ class EntityDictionary:
         self._entries[words] = DictionaryEntry(type=type, value=value.strip(), norm=norm or " ".join(words))
         self._by_first[words[0]] = max(self._by_first.get(words[0], 0), len(words))
 
+    def discard(self, value: str, type: str | None = None) -> None:
+        """Forget ``value`` (only if registered with ``type``, when given)."""
+        words = _norm_tokens(value)
+        entry = self._entries.get(words)
+        if entry is not None and (type is None or entry.type == type):
+            del self._entries[words]
+
     def __len__(self) -> int:
         return len(self._entries)
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, str) and _norm_tokens(value) in self._entries
+        return isinstance(value, str) and self._lookup(_norm_tokens(value)) is not None
 
     def __iter__(self) -> Iterator[DictionaryEntry]:
         return iter(self._entries.values())
+
+    def _lookup(self, words: tuple[str, ...]) -> DictionaryEntry | None:
+        entry = self._entries.get(words)
+        if entry is None:
+            for other in self._fallback:
+                entry = other._lookup(words)
+                if entry is not None:
+                    break
+        return entry
+
+    def _longest(self, first: str) -> int:
+        return max([self._by_first.get(first, 0), *(other._longest(first) for other in self._fallback)])
 
     def find(self, text: str) -> list[patterns.Candidate]:
         """Every dictionary name in ``text``, longest match first at each position, non-overlapping."""
@@ -80,9 +104,8 @@ class EntityDictionary:
         found: list[patterns.Candidate] = []
         i = 0
         while i < len(toks):
-            longest = self._by_first.get(words[i], 0)
-            for n in range(min(longest, len(toks) - i), 0, -1):
-                entry = self._entries.get(tuple(words[i : i + n]))
+            for n in range(min(self._longest(words[i]), len(toks) - i), 0, -1):
+                entry = self._lookup(tuple(words[i : i + n]))
                 if entry is not None:
                     found.append(
                         patterns.Candidate(entry.type, entry.value, entry.norm, toks[i].start, toks[i + n - 1].end)
@@ -110,7 +133,9 @@ def _name_type(name: str) -> str | None:
     return "topic"
 
 
-def build_dictionary(sections: Iterable[Section], min_name_count: int = 2) -> EntityDictionary:
+def build_dictionary(
+    sections: Iterable[Section], min_name_count: int = 2, fallback: Sequence[EntityDictionary] = ()
+) -> EntityDictionary:
     """A dictionary from the knowledge base.
 
     - model numbers (pattern) -> ``model``;
@@ -119,8 +144,10 @@ def build_dictionary(sections: Iterable[Section], min_name_count: int = 2) -> En
     - capitalised multi-word names seen at least ``min_name_count`` times -> ``setting`` / ``menu`` /
       ``product`` / ``topic`` by their form;
     - headings of up to eight words -> ``topic``.
+
+    ``fallback`` dictionaries (the workspace's) are consulted after the new one's own entries.
     """
-    dictionary = EntityDictionary()
+    dictionary = EntityDictionary(fallback=fallback)
     names: Counter[str] = Counter()
     headings: set[str] = set()
     for section in sections:
@@ -135,7 +162,12 @@ def build_dictionary(sections: Iterable[Section], min_name_count: int = 2) -> En
                 for step in steps[:-1]:
                     dictionary.add(step, "menu")
             for m in _NAME.finditer(text):
-                names[m.group()] += 1
+                # "The Galaxy S10" at a sentence start is the name "Galaxy S10".
+                words = m.group().split()
+                while words and words[0].lower() in STOPWORDS:
+                    words = words[1:]
+                if len(words) >= 2:
+                    names[" ".join(words)] += 1
         headings.update(h.strip() for h in [section.title, *section.heading_path] if h.strip())
     for name, count in names.most_common():
         if count < min_name_count:

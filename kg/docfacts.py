@@ -36,11 +36,6 @@ def chunk_key(chunk_id: str) -> str:
     return f"chunk:{chunk_id}"
 
 
-def merged_dictionary(*dictionaries: EntityDictionary | None) -> EntityDictionary:
-    """One dictionary holding the entries of all given ones (the first spelling of a name wins)."""
-    return EntityDictionary(itertools.chain.from_iterable(d for d in dictionaries if d is not None))
-
-
 def document_facts(
     chunks: Sequence[ChunkFacts], workspace_dictionary: EntityDictionary | None = None
 ) -> tuple[list[NodeFact], list[EdgeFact]]:
@@ -51,8 +46,8 @@ def document_facts(
     occurrences, a heading occurrence counting :data:`HEADING_WEIGHT`. Co-occurrence weights count the
     chunks two entities share, over the :data:`MAX_COOCCURRING_PER_CHUNK` strongest entities per chunk.
     """
-    own = build_dictionary(Section(c.text, c.title, tuple(c.heading_path)) for c in chunks)
-    dictionary = merged_dictionary(workspace_dictionary, own)
+    fallback = [workspace_dictionary] if workspace_dictionary is not None else []
+    dictionary = build_dictionary((Section(c.text, c.title, tuple(c.heading_path)) for c in chunks), fallback=fallback)
     nodes: dict[str, NodeFact] = {}
     edges: list[EdgeFact] = []
     pairs: Counter[tuple[str, str]] = Counter()

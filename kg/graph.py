@@ -29,13 +29,14 @@ class WorkspaceGraph:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.version: int | None = None  # None: never loaded
         self._document_edges: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-        self._dictionary: EntityDictionary | None = None
+        # Kept in step with the entity nodes, so that a refresh never rebuilds it from scratch.
+        self._dictionary = EntityDictionary()
 
     # --- loading -------------------------------------------------------------------------------
     def clear(self) -> None:
         self.graph.clear()
         self._document_edges.clear()
-        self._dictionary = None
+        self._dictionary = EntityDictionary()
 
     def add_rows(self, rows: Iterable[Any], nodes: Mapping[str, tuple[str, str]]) -> None:
         """Add ``(id, src, dst, relation, weight, document_id)`` rows; ``nodes`` gives entity kinds and labels."""
@@ -46,7 +47,6 @@ class WorkspaceGraph:
                     self._add_node(key, nodes, document_id)
             g.add_edge(src, dst, key=edge_id, relation=relation, weight=float(weight), document_id=document_id)
             self._document_edges[document_id].append((src, dst, edge_id))
-        self._dictionary = None
 
     def _add_node(self, key: str, nodes: Mapping[str, tuple[str, str]], document_id: str) -> None:
         if key.startswith("chunk:"):
@@ -56,6 +56,8 @@ class WorkspaceGraph:
         # its key still says what it is.
         kind, label = nodes.get(key) or (key.split(":", 2)[1], key.split(":", 2)[-1])
         self.graph.add_node(key, kind=kind, label=label)
+        if _in_dictionary(kind, label):
+            self._dictionary.add(label, kind, key.split(":", 2)[2])
 
     def remove_document(self, document_id: str) -> None:
         """Drop a document's edges, then the nodes nothing points at any more."""
@@ -64,8 +66,12 @@ class WorkspaceGraph:
             if self.graph.has_edge(src, dst, key=edge_id):
                 self.graph.remove_edge(src, dst, key=edge_id)
             touched.update((src, dst))
-        self.graph.remove_nodes_from([n for n in touched if n in self.graph and self.graph.degree(n) == 0])
-        self._dictionary = None
+        orphans = [n for n in touched if n in self.graph and self.graph.degree(n) == 0]
+        for node in orphans:
+            data = self.graph.nodes[node]
+            if _in_dictionary(data["kind"], data.get("label", "")):
+                self._dictionary.discard(data["label"], data["kind"])
+        self.graph.remove_nodes_from(orphans)
 
     # --- reading -------------------------------------------------------------------------------
     @property
@@ -138,16 +144,12 @@ class WorkspaceGraph:
             scores[chunk] += weight * idf * (1.0 + math.log(max(mentions, 1.0)))
 
     def dictionary(self) -> EntityDictionary:
-        """The workspace's names: every non-topic entity the documents mention, and multi-word topics
-        mentioned by at least two chunks."""
-        if self._dictionary is None:
-            dictionary = EntityDictionary()
-            for key, data in self.graph.nodes(data=True):
-                kind = data.get("kind")
-                if kind in (None, "chunk", "email", "phone"):
-                    continue
-                if kind == "topic" and (" " not in data["label"] or len(self.chunks_of(key)) < 2):
-                    continue
-                dictionary.add(data["label"], kind, key.split(":", 2)[2])
-            self._dictionary = dictionary
+        """The workspace's names: every entity its documents mention except personal data and one-word
+        topics (a single common noun is better found by the noun-phrase chunker)."""
         return self._dictionary
+
+
+def _in_dictionary(kind: str, label: str) -> bool:
+    if kind in ("chunk", "email", "phone"):
+        return False
+    return kind != "topic" or " " in label.strip()

@@ -35,6 +35,7 @@ from kg.types import ChunkFacts, FocusEntity, TurnContext
 
 CUSTOMER_MENTIONED = "mentioned"
 BOT_ANSWERED = "answered"
+TURN_MARKER = "turn"  # one per recorded customer turn, so a turn that names nothing still moves the focus on
 _FULL_RELOAD_AFTER = 200  # more changed documents than this: reload the workspace instead
 
 
@@ -127,7 +128,11 @@ class SqlGraphStore:
         relation = CUSTOMER_MENTIONED if by_customer else BOT_ANSWERED
         distinct = list(dict.fromkeys(e.key for e in entities))
         edges = [EdgeFact(source, key, relation, 1.0) for key in distinct]
-        persist.replace_turn(session, workspace_id, conversation_id, turn_index, relation, edges)
+        relations = [relation]
+        if by_customer:
+            edges.append(EdgeFact(source, source, TURN_MARKER, 1.0))
+            relations.append(TURN_MARKER)
+        persist.replace_turn(session, workspace_id, conversation_id, turn_index, relations, edges)
         focus = self._focus_at(session, workspace_id, conversation_id, turn_index)
         followup = detect_followup(text, entities)
         return TurnContext(turn_index, entities, focus, followup.is_followup, followup.reasons)
@@ -155,10 +160,11 @@ class SqlGraphStore:
                 by_customer=relation == CUSTOMER_MENTIONED,
             )
             for dst, relation, t, kind, label in rows
+            if relation != TURN_MARKER
         ]
         if not mentions:
             return []
-        current = turn if turn is not None else max(m.turn for m in mentions)
+        current = turn if turn is not None else max(row[2] for row in rows)
         return compute_focus(mentions, current)
 
     # --- graph reads ---------------------------------------------------------------------------
