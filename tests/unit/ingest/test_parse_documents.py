@@ -226,3 +226,12 @@ def test_audio_that_lies_is_corrupt_and_over_long_audio_is_refused() -> None:
     with pytest.raises(Exception) as caught:
         _parse(fx.tone_wav(5), "long.wav", ParseLimits(max_audio_seconds=2))
     assert getattr(caught.value, "code", None) == "media_too_long"
+
+
+def test_parse_refuses_lying_files_before_any_parser_runs() -> None:
+    from core.errors import UnsupportedMediaType
+
+    with pytest.raises(UnsupportedMediaType, match="image/png"):
+        _parse(fx.text_image(["x"]), "manual.pdf")
+    with pytest.raises(UnsupportedMediaType, match="executable"):
+        _parse(fx.ELF_HEADER, "manual.docx")
