@@ -96,7 +96,11 @@ class ExtractiveGenerator:
         return assemble_answer(sentences, self.config.max_chars)
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
-        yield from answer_pieces(self.generate(request).sentences)
+        return answer_pieces(self.stream_sentences(request))
+
+    def stream_sentences(self, request: GenerationRequest) -> Iterator[AnswerSentence]:
+        """The answer's sentences with their citations (all at once: selection needs every candidate)."""
+        yield from self.generate(request).sentences
 
     def _query_weights(self, request: GenerationRequest) -> dict[str, float]:
         weights: dict[str, float] = {}

@@ -123,17 +123,12 @@ def ground_text(text: str, passages: Sequence[Passage], *, max_chars: int = DEFA
     return grounder.answer()
 
 
-def stream_grounded(pieces: Iterator[str], grounder: StreamingGrounder) -> Iterator[str]:
-    """Plain-text stream pieces for generated ``pieces``: each accepted sentence as soon as it is complete;
-    joined, they equal ``grounder.answer().text``."""
-    first = True
+def stream_grounded(pieces: Iterator[str], grounder: StreamingGrounder) -> Iterator[AnswerSentence]:
+    """The accepted sentences of generated ``pieces``, each as soon as it is complete; together they are
+    ``grounder.answer().sentences``."""
     for piece in pieces:
-        for sentence in grounder.feed(piece):
-            yield sentence.text if first else " " + sentence.text
-            first = False
-    for sentence in grounder.finish():
-        yield sentence.text if first else " " + sentence.text
-        first = False
+        yield from grounder.feed(piece)
+    yield from grounder.finish()
 
 
 def add_citation_markers(answer: str, passages: Sequence[Passage], *, min_support: float = DEFAULT_MIN_SUPPORT) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from generation.protocol import Answer, AnswerSentence
 from generation.text import split_sentences
@@ -224,7 +224,7 @@ def assemble_answer(sentences: Iterable[AnswerSentence], max_chars: int = DEFAUL
     return builder.answer()
 
 
-def answer_pieces(sentences: Iterable[AnswerSentence]) -> Iterable[str]:
+def answer_pieces(sentences: Iterable[AnswerSentence]) -> Iterator[str]:
     """Stream pieces for accepted sentences: joined they equal the answer's ``text``."""
     for index, sentence in enumerate(sentences):
         yield sentence.text if index == 0 else " " + sentence.text

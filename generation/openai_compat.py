@@ -18,9 +18,9 @@ import httpx
 
 from core.errors import ModelUnavailable
 from generation.grounding import StreamingGrounder, stream_grounded
-from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS
+from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces
 from generation.prompting import build_chat_messages
-from generation.protocol import Answer, GenerationRequest
+from generation.protocol import Answer, AnswerSentence, GenerationRequest
 
 
 class OpenAICompatGenerator:
@@ -95,6 +95,11 @@ class OpenAICompatGenerator:
         return grounder.answer()
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
+        """Plain-text pieces, one per grounded sentence, as soon as the server has sent it."""
+        return answer_pieces(self.stream_sentences(request))
+
+    def stream_sentences(self, request: GenerationRequest) -> Iterator[AnswerSentence]:
+        """Grounded sentences with citations as soon as the server has sent each one."""
         grounder = StreamingGrounder(request.passages, max_chars=self.max_answer_chars)
         yield from stream_grounded(self._deltas(request), grounder)
 

@@ -59,3 +59,12 @@ class Generator(Protocol):
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Plain-text pieces of the answer as they are produced; joined they equal ``generate().text``."""
         ...
+
+
+@runtime_checkable
+class SentenceStreamer(Protocol):
+    """Optional extension (all built-in backends have it): stream whole sentences *with* their citations, so a
+    caller can show text as it comes and still hold the citations. The sentences are those of
+    ``generate().sentences``; ``guardrails.assemble_answer(sentences)`` rebuilds the :class:`Answer`."""
+
+    def stream_sentences(self, request: GenerationRequest) -> Iterator[AnswerSentence]: ...

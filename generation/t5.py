@@ -18,9 +18,9 @@ from typing import Any
 
 from core.errors import CheckpointMismatch, ModelUnavailable
 from generation.grounding import StreamingGrounder, stream_grounded
-from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS
+from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces
 from generation.prompting import build_seq2seq_input
-from generation.protocol import Answer, GenerationRequest
+from generation.protocol import Answer, AnswerSentence, GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,11 @@ class T5Generator:
         return texts
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
-        """Grounded sentences as soon as the model has finished each one (TextIteratorStreamer)."""
+        """Plain-text pieces, one per grounded sentence, as soon as the model has finished it."""
+        return answer_pieces(self.stream_sentences(request))
+
+    def stream_sentences(self, request: GenerationRequest) -> Iterator[AnswerSentence]:
+        """Grounded sentences with citations as soon as the model has finished each (TextIteratorStreamer)."""
         self.warm_up()
         import torch
         from transformers import TextIteratorStreamer

@@ -75,8 +75,11 @@ def test_streaming_reads_server_sent_events(fake_model_server) -> None:
     pieces = list(generator.stream(_request(RESET, WARRANTY)))
     assert fake_model_server.requests[-1]["stream"] is True
     assert len(pieces) == 3
-    assert "".join(pieces) == generator.generate(_request(RESET, WARRANTY)).text
+    answer = generator.generate(_request(RESET, WARRANTY))
+    assert "".join(pieces) == answer.text
     assert "[" not in "".join(pieces)
+    assert list(generator.stream_sentences(_request(RESET, WARRANTY))) == answer.sentences
+    assert answer.cited == [1, 2]
 
 
 def test_injected_passage_arrives_as_data_and_changes_nothing(fake_model_server) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from generation.extractive import ExtractiveConfig, ExtractiveGenerator
-from generation.guardrails import EMPTY_ANSWER
-from generation.protocol import GenerationRequest, Generator, Passage
+from generation.guardrails import EMPTY_ANSWER, assemble_answer
+from generation.protocol import GenerationRequest, Generator, Passage, SentenceStreamer
 
 Ask = Callable[..., GenerationRequest]
 
@@ -120,6 +120,8 @@ def test_stream_joins_to_the_answer_text(router_passages: list[Passage], request
     pieces = list(generator.stream(request))
     assert len(pieces) == len(generator.generate(request).sentences) > 1
     assert "".join(pieces) == generator.generate(request).text
+    assert isinstance(generator, SentenceStreamer)
+    assert assemble_answer(generator.stream_sentences(request)) == generator.generate(request)
 
 
 def _topic_encoder(texts: Sequence[str]) -> np.ndarray:

@@ -124,6 +124,7 @@ def test_batches_give_the_same_answers_as_one_by_one(generator: T5Generator) -> 
 def test_stream_joins_to_the_generated_text(generator: T5Generator) -> None:
     request = EXAMPLES[1].to_request()
     assert "".join(generator.stream(request)) == generator.generate(request).text
+    assert list(generator.stream_sentences(request)) == generator.generate(request).sentences
 
 
 def test_output_that_no_passage_supports_is_not_answered(generator: T5Generator) -> None:
