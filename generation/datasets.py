@@ -131,8 +131,8 @@ def mtrag_examples(
 def doc2dial_examples(
     data_dir: Path, *, distractors: int = 2, window_spans: int = 4, seed: int = 0
 ) -> Iterator[TrainingExample]:
-    """doc2dial turns (``queries.jsonl`` + ``docs.jsonl``): the gold answer span is the answer; the passage
-    holding it is a window of the document's spans around it, placed at a random position among
+    """doc2dial turns (``queries.jsonl`` + ``docs.jsonl``): the gold answer spans are the answer; the passage
+    holding them is a window of the document's spans around them, placed at a random position among
     ``distractors`` other windows of the same document, so the model learns which number to cite."""
     data_dir = Path(data_dir)
     documents = {}
@@ -148,19 +148,15 @@ def doc2dial_examples(
             if doc is None or not query.get("answer_span_ids"):
                 continue
             span_ids = sorted(doc["spans"], key=int)
-            gold = [s for s in query["answer_span_ids"] if s in doc["spans"]]
+            gold = sorted(span_ids.index(s) for s in query["answer_span_ids"] if s in doc["spans"])
             if not gold:
                 continue
-            windows = _span_windows(span_ids, window_spans)
-            gold_window = next(i for i, w in enumerate(windows) if gold[0] in w)
-            others = [i for i in range(len(windows)) if i != gold_window]
-            picked = [*chooser.sample(others, min(distractors, len(others))), gold_window]
+            windows = _windows_around(span_ids, gold[0], gold[-1], window_spans)
+            picked = [*chooser.sample(windows[1:], min(distractors, len(windows) - 1)), windows[0]]
             chooser.shuffle(picked)
-            passages = [
-                TrainingPassage(doc["title"], " ".join(doc["spans"][s].strip() for s in windows[i])) for i in picked
-            ]
+            passages = [TrainingPassage(doc["title"], " ".join(doc["spans"][s].strip() for s in w)) for w in picked]
+            number = picked.index(windows[0]) + 1
             answer = " ".join(a["text"].strip() for a in query["answer_spans"])
-            number = picked.index(gold_window) + 1
             yield TrainingExample(
                 question=query["question"],
                 history=[(DOC2DIAL_ROLES.get(t["role"], "customer"), t["text"]) for t in query.get("history", [])],
@@ -169,8 +165,18 @@ def doc2dial_examples(
             )
 
 
-def _span_windows(span_ids: list[str], size: int) -> list[list[str]]:
-    return [span_ids[i : i + size] for i in range(0, len(span_ids), size)]
+def _windows_around(span_ids: list[str], first: int, last: int, size: int) -> list[list[str]]:
+    """The window holding spans ``first..last`` (indices, padded with neighbours to ``size``) first, then
+    ``size``-span windows of the rest of the document that do not overlap it."""
+    pad = max(0, size - (last - first + 1))
+    start = max(0, first - pad // 2)
+    end = min(len(span_ids), max(last + 1, start + size))
+    windows = [span_ids[start:end]]
+    for begin in range(0, len(span_ids), size):
+        window = [s for s in span_ids[begin : begin + size] if s not in windows[0]]
+        if window:
+            windows.append(window)
+    return windows
 
 
 def _cite_all(answer: str, number: int) -> str:

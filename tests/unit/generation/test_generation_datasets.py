@@ -72,17 +72,23 @@ def test_doc2dial_turns_cite_the_window_holding_the_gold_span(tmp_path: Path) ->
         "turn_id": 3,
         "doc_id": "doc#1",
         "history": [{"role": "user", "text": "Hi"}, {"role": "agent", "text": "Hello"}],
-        "question": "What about topic 6?",
-        "answer_spans": [{"start": 0, "end": 10, "text": "Sentence number 6 about topic 6. "}],
-        "answer_span_ids": ["6"],
+        "question": "What about topics 4 and 5?",
+        "answer_spans": [
+            {"start": 0, "end": 10, "text": "Sentence number 4 about topic 4. "},
+            {"start": 10, "end": 20, "text": "Sentence number 5 about topic 5. "},
+        ],
+        "answer_span_ids": ["4", "5"],
     }
     _write_lines(tmp_path / "docs.jsonl", [doc])
     _write_lines(tmp_path / "queries.jsonl", [query])
     (example,) = list(doc2dial_examples(tmp_path, distractors=2, window_spans=4))
     assert len(example.passages) == 3
     cited = int(example.answer.split("[")[1].split("]")[0])
-    assert "topic 6." in example.passages[cited - 1].text
-    assert example.answer == f"Sentence number 6 about topic 6 [{cited}]."
+    gold = example.passages[cited - 1].text
+    assert "about topic 4. Sentence number 5 about topic 5." in gold  # both spans in the one cited passage
+    assert example.answer == f"Sentence number 4 about topic 4. Sentence number 5 about topic 5 [{cited}]."
+    others = [p.text for n, p in enumerate(example.passages, start=1) if n != cited]
+    assert all("topic 4." not in text and "topic 5." not in text for text in others)
     assert example.history == [("customer", "Hi"), ("bot", "Hello")]
 
 
