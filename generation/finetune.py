@@ -17,7 +17,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,6 @@ def finetune_t5(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    random.seed(seed)
     torch.manual_seed(seed)
     model, tokenizer = _load(Path(base_dir))
     target_device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
@@ -71,31 +70,70 @@ def finetune_t5(
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     inputs = [build_seq2seq_input(e.to_request(), count, max_input_tokens) for e in examples]
-    targets = [e.answer for e in examples]
-    steps_per_epoch = math.ceil(len(examples) / batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: max(0.0, 1.0 - step / (epochs * steps_per_epoch))
-    )
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=target_device.startswith("cuda"))
-    order = list(range(len(examples)))
-    epoch_losses: list[float] = []
     started = time.perf_counter()
-    for epoch in range(epochs):
-        random.shuffle(order)
-        losses = []
-        for start in range(0, len(order), batch_size):
-            picked = order[start : start + batch_size]
-            batch = _batch(
-                tokenizer,
-                [inputs[i] for i in picked],
-                [targets[i] for i in picked],
-                max_input_tokens,
-                max_target_tokens,
+    epoch_losses = _train(
+        model,
+        _Batches(
+            tokenizer,
+            inputs,
+            [e.answer for e in examples],
+            batch_size,
+            max_input_tokens,
+            max_target_tokens,
+            random.Random(seed),
+        ),
+        epochs=epochs,
+        lr=lr,
+        device=target_device,
+    )
+    steps = epochs * math.ceil(len(examples) / batch_size)
+    result = FinetuneResult(Path(out_dir), len(examples), epochs, steps, epoch_losses, time.perf_counter() - started)
+    _save(model, tokenizer, Path(out_dir), Path(base_dir), result, lr=lr, batch_size=batch_size)
+    return result
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """Tokenised training batches in a fresh random order on every pass."""
+
+    tokenizer: Any
+    inputs: list[str]
+    targets: list[str]
+    batch_size: int
+    max_input_tokens: int
+    max_target_tokens: int
+    chooser: random.Random
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.inputs) / self.batch_size)
+
+    def shuffled(self) -> Iterator[dict[str, Any]]:
+        order = self.chooser.sample(range(len(self.inputs)), len(self.inputs))
+        for start in range(0, len(order), self.batch_size):
+            picked = order[start : start + self.batch_size]
+            yield _batch(
+                self.tokenizer,
+                [self.inputs[i] for i in picked],
+                [self.targets[i] for i in picked],
+                self.max_input_tokens,
+                self.max_target_tokens,
             )
-            batch = {k: v.to(target_device) for k, v in batch.items()}
+
+
+def _train(model: Any, batches: _Batches, *, epochs: int, lr: float, device: str) -> list[float]:
+    """AdamW with linear decay to zero, gradient norm clipped at 1, bf16 autocast on CUDA; mean loss per epoch."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    total_steps = epochs * len(batches)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / total_steps))
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+    epoch_losses: list[float] = []
+    for epoch in range(epochs):
+        losses = []
+        for batch in batches.shuffled():
             with autocast:
-                loss = model(**batch).loss
+                loss = model(**{k: v.to(device) for k, v in batch.items()}).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -104,11 +142,7 @@ def finetune_t5(
             losses.append(float(loss.detach()))
         epoch_losses.append(sum(losses) / len(losses))
         log.info("fine-tune epoch %d/%d: mean loss %.4f", epoch + 1, epochs, epoch_losses[-1])
-    result = FinetuneResult(
-        Path(out_dir), len(examples), epochs, epochs * steps_per_epoch, epoch_losses, time.perf_counter() - started
-    )
-    _save(model, tokenizer, Path(out_dir), Path(base_dir), result, lr=lr, batch_size=batch_size)
-    return result
+    return epoch_losses
 
 
 def _load(base_dir: Path) -> tuple[Any, Any]:
