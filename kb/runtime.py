@@ -37,7 +37,7 @@ class Models:
     def ocr(self) -> TextReader:
         from embed.ocr import RapidOcrReader
 
-        return RapidOcrReader()
+        return RapidOcrReader(cpu_threads=self.settings.torch_threads)
 
     @cached_property
     def transcriber(self) -> Transcriber:
