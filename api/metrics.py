@@ -33,12 +33,8 @@ class StoreCollector(Collector):
                 counts = dict(
                     session.execute(select(Document.status, func.count()).group_by(Document.status)).tuples().all()
                 )
-                seconds = [
-                    s
-                    for (s,) in session.execute(
-                        select(Document.ingest_seconds).where(Document.ingest_seconds.is_not(None))
-                    )
-                ]
+                query = select(Document.ingest_seconds).where(Document.ingest_seconds.is_not(None))
+                seconds = [float(s) for s in session.scalars(query) if s is not None]
         except Exception:
             log.exception("metrics: database unavailable")
             return

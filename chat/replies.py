@@ -11,12 +11,14 @@ from chat.events import EventBus, conversation_channel
 from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
 from core.models import Conversation, Message
-from generation.protocol import Answer, GenerationRequest
+from generation.guardrails import assemble_answer
+from generation.protocol import Answer, GenerationRequest, Generator, SentenceStreamer
 from kb.runtime import Runtime
 
 _ESCALATION_TEXT = {
     "customer_asked_for_human": "Of course. I've passed your conversation to a member of our team; they'll reply here.",
-    "sensitive": "This needs a person on our team, so I've passed your conversation to them. They'll reply here shortly.",
+    "sensitive": "This needs a person on our team, so I've passed your conversation to them. "
+    "They'll reply here shortly.",
     "no_evidence": "I couldn't find this in our help articles, so I've asked a member of our team to help. "
     "They'll reply here.",
     "out_of_scope": "That's outside what I can help with, so I've passed your conversation to a member of our team.",
@@ -41,6 +43,21 @@ def canned_reply(decision: Decision, norm: NormalisedTurn, options: list[str] | 
     return ""
 
 
+def _generate(
+    generator: Generator, request: GenerationRequest, events: EventBus | None, conversation_id: str
+) -> Answer:
+    """The answer; when someone may be watching and the generator can stream whole cited sentences, each sentence
+    goes out as a ``delta`` event as soon as it is ready (the final ``message`` event carries the citations)."""
+    if events is None or not isinstance(generator, SentenceStreamer):
+        return generator.generate(request)
+    sentences = []
+    for sentence in generator.stream_sentences(request):
+        sentences.append(sentence)
+        if sentence.citations:
+            events.publish(conversation_channel(conversation_id), {"type": "delta", "text": sentence.text})
+    return assemble_answer(sentences)
+
+
 def answer_turn(
     runtime: Runtime,
     session: Session,
@@ -59,12 +76,9 @@ def answer_turn(
         passages=passages,
         focus_entities=evidence.focus_values,
     )
-    generator = runtime.generator
-    answer: Answer = generator.generate(request)
+    answer = _generate(runtime.generator, request, events, conversation.id)
     if not answer.grounded or not answer.text.strip():
         return False
-    if events is not None:
-        events.publish(conversation_channel(conversation.id), {"type": "delta", "text": answer.text})
     by_number = {p.number: p for p in passages}
     citations: list[dict[str, Any]] = []
     for number in answer.cited:

@@ -51,7 +51,7 @@ def conversation_view(conversation: Conversation, messages: list[Message], *, st
         "id": conversation.id,
         "status": conversation.status.value,
         "escalation_reason": conversation.escalation_reason,
-        "created_at": aware(conversation.created_at).isoformat() if conversation.created_at else None,
+        "created_at": _iso_dt(conversation.created_at),
         "messages": [message_view(m, staff=staff) for m in messages],
     }
     if staff:
