@@ -41,9 +41,17 @@ def document_marker(document_id: str) -> str:
 
 def insert_nodes(session: Session, workspace_id: str, nodes: Iterable[NodeFact]) -> None:
     """Insert the nodes that do not exist yet (an existing node keeps its label)."""
+    # Sorted by key: concurrent writers then take the unique-index locks in the same order (no deadlock).
+    unique = {n.key: n for n in nodes}
     rows = [
-        {"workspace_id": workspace_id, "key": n.key, "kind": n.kind, "label": n.label[:500], "attrs": {}}
-        for n in {n.key: n for n in nodes}.values()
+        {
+            "workspace_id": workspace_id,
+            "key": key,
+            "kind": unique[key].kind,
+            "label": unique[key].label[:500],
+            "attrs": {},
+        }
+        for key in sorted(unique)
     ]
     if not rows:
         return

@@ -52,9 +52,16 @@ class GraphStore(Protocol):
         ...
 
     def record_turn(
-        self, session: Session, workspace_id: str, conversation_id: str, turn_index: int, text: str
+        self,
+        session: Session,
+        workspace_id: str,
+        conversation_id: str,
+        turn_index: int,
+        text: str,
+        *,
+        by_customer: bool = True,
     ) -> TurnContext:
-        """Extract a customer turn's entities into the conversation's memory; return them and the focus."""
+        """Extract a turn's entities into the conversation's memory; return them and the focus after it."""
         ...
 
     def focus(self, session: Session, workspace_id: str, conversation_id: str) -> list[FocusEntity]:
@@ -65,6 +72,10 @@ class GraphStore(Protocol):
         self, session: Session, workspace_id: str, entity_keys: Sequence[str] | Mapping[str, float], limit: int
     ) -> list[tuple[str, float]]:
         """``(chunk_id, weight)`` of chunks mentioning the entities or their strongest co-occurring ones."""
+        ...
+
+    def forget_conversation(self, session: Session, workspace_id: str, conversation_id: str) -> None:
+        """Delete the conversation's entity memory."""
         ...
 
 

@@ -207,11 +207,15 @@ with session_scope(get_settings()) as s:
 """
 
 
-def _other_process(settings: Settings, op: str, ws: str, doc: str, chunks: list[dict[str, str]]) -> None:
+def _start_other_process(
+    settings: Settings, op: str, ws: str, doc: str, chunks: list[dict[str, str]]
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BINDESK_DATABASE_URL": settings.database_url, "BINDESK_DATA_DIR": str(settings.data_dir)}
-    subprocess.run(
-        [sys.executable, "-c", _CHILD, op, ws, doc, json.dumps(chunks)], cwd=REPO, env=env, check=True, timeout=120
-    )
+    return subprocess.Popen([sys.executable, "-c", _CHILD, op, ws, doc, json.dumps(chunks)], cwd=REPO, env=env)
+
+
+def _other_process(settings: Settings, op: str, ws: str, doc: str, chunks: list[dict[str, str]]) -> None:
+    assert _start_other_process(settings, op, ws, doc, chunks).wait(timeout=180) == 0
 
 
 def test_a_change_made_by_another_process_is_seen_on_the_next_call(
@@ -238,3 +242,37 @@ def test_a_change_made_by_another_process_is_seen_on_the_next_call(
     with db() as s:
         assert store.neighbours(s, ws, ["entity:model:qn65q80t"], 5) == []
         assert "qn-wifi" not in {c for c, _ in store.neighbours(s, ws, wifi, 9)}
+
+
+def test_two_processes_writing_the_same_workspace_at_once_both_land(
+    db: OpenSession, make_workspace: Callable[[str], str], kg_settings: Settings
+) -> None:
+    ws = make_workspace("")
+    store = SqlGraphStore()
+    with db() as s:
+        assert store.neighbours(s, ws, ["entity:error_code:e101"], 5) == []  # loaded, empty
+    # Both documents name E-101 and the Samsung Smart Remote, so both writers insert the same new nodes.
+    children = [
+        _start_other_process(kg_settings, "add", ws, f"doc{i}", [{"id": f"c{i}", "text": text, "title": "E-101"}])
+        for i, text in enumerate(
+            [
+                "E-101 on the UN55TU8000: re-pair the Samsung Smart Remote.",
+                "E-101 on the QN65Q80T: the Samsung Smart Remote battery is low.",
+            ]
+        )
+    ]
+    assert [child.wait(timeout=180) for child in children] == [0, 0]
+    with db() as s:
+        assert {c for c, _ in store.neighbours(s, ws, ["entity:error_code:e101"], 5)} == {"c0", "c1"}
+        version = s.scalar(
+            select(KgEdge.weight).where(
+                KgEdge.workspace_id == ws, KgEdge.src == "meta:version", KgEdge.relation == "version"
+            )
+        )
+        assert version == 2.0
+        nodes = s.scalar(
+            select(func.count())
+            .select_from(KgNode)
+            .where(KgNode.workspace_id == ws, KgNode.key == "entity:error_code:e101")
+        )
+        assert nodes == 1
