@@ -14,10 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
-from core.db import migrate
+from core.db import migrate, session_scope
+from core.models import Role
 from core.settings import Settings
+from core.workspaces import create_key as create_key_row
 from tests.browser.services import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -28,6 +30,9 @@ from tests.browser.services import (
 )
 from tests.support.media_fixtures import pdf_with_text_layer
 from tests.support.services import WorkerProcess, redis_test_url
+
+# Two shared CPU cores run the API, the worker, the vector store and the browser: give assertions time.
+expect.set_options(timeout=20_000)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 KB_FILENAME = "aurora-kettle-manual.pdf"
@@ -64,6 +69,12 @@ class Stack:
         raise AssertionError(f"{filename} was not indexed within {timeout:.0f}s")
 
 
+def _key(settings: Settings, role: Role, name: str) -> str:
+    with session_scope(settings) as session:
+        _, secret = create_key_row(session, "default", role, name=name)
+    return secret
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("web")
@@ -77,15 +88,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             redis_url=redis_url,  # live events through Redis pub/sub, as with several API processes
         )
         migrate(settings)
-        keys = Keys(
-            ops=create_key(settings, "ops", "default", "Olivia Park"),
-            agent=create_key(settings, "agent", "default", "Alex Morgan"),
-            widget=create_key(settings, "widget", "default", "Support site"),
-        )
         worker = WorkerProcess(settings, root / "worker.log").start()
-        server = ApiServer(settings, root / "api.log")
+        server = ApiServer(settings, root / "api.log").start()
         try:
-            server.start()
+            # While both load their models: one key through the CLI (its documented last-line contract), the
+            # others directly, since each CLI start costs seconds on a busy machine.
+            keys = Keys(
+                ops=create_key(settings, "ops", "default", "Olivia Park"),
+                agent=_key(settings, Role.AGENT, "Alex Morgan"),
+                widget=_key(settings, Role.WIDGET, "Support site"),
+            )
+            server.wait_ready()
             yield Stack(server.url, keys, settings, root)
         finally:
             server.stop()

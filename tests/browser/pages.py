@@ -100,6 +100,8 @@ def send(
         timeout=ANSWER_TIMEOUT_MS,
     )
     expect(page.locator("[data-pending]")).to_have_count(0)
+    # The turn is over once Send is enabled again: by then the page has re-read the conversation's status.
+    expect(page.get_by_role("button", name="Send message")).to_be_enabled()
 
 
 def last_bot(page: Page) -> str:

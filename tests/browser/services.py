@@ -106,13 +106,18 @@ class ApiServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 240.0) -> ApiServer:
+    def start(self) -> ApiServer:
+        """Launch the process; :meth:`wait_ready` waits for its models to load."""
         env = settings_env(self.settings)
         env.update({"BINDESK_PORT": str(self.port), "BINDESK_HOST": "127.0.0.1"})
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [bindesk_executable(), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        return self
+
+    def wait_ready(self, timeout: float = 300.0) -> ApiServer:
+        assert self.process is not None, "start() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

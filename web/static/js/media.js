@@ -69,7 +69,11 @@ export class VoiceRecorder {
 
   async start() {
     try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      // Speech recognition does better on the plain signal than on the browser's call-oriented processing
+      // (noise suppression and echo cancellation smear consonants); gain control still evens out the level.
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: true },
+      });
     } catch {
       throw new Error("The microphone is not available. Allow it in the browser, or attach an audio file instead.");
     }

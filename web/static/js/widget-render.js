@@ -14,10 +14,10 @@ export function messageItem(message, { media, onRate }) {
   if (role === "system") {
     return h("li", { class: "msg msg-system", dataset: { id: message.id } }, h("p", { text: message.text }));
   }
+  const photo = message.image_url
+    ? h("img", { class: "msg-photo", src: media(message.image_url), alt: "Photo you sent", loading: "lazy" })
+    : null;
   const bubble = h("div", { class: "bubble" });
-  if (message.image_url) {
-    bubble.append(h("img", { class: "msg-photo", src: media(message.image_url), alt: "Photo you sent", loading: "lazy" }));
-  }
   if (message.audio_url) {
     bubble.append(h("audio", { class: "msg-audio", controls: true, preload: "none", src: media(message.audio_url) }));
   }
@@ -33,7 +33,8 @@ export function messageItem(message, { media, onRate }) {
     "li",
     { class: `msg msg-${role}`, dataset: { id: message.id } },
     h("span", { class: "visually-hidden" }, `${author} said:`),
-    bubble,
+    photo,
+    bubble.childNodes.length ? bubble : null,
   );
   if (role === "bot" && message.decision === "answer" && onRate) item.append(rating(message, onRate));
   item.append(h("p", { class: "msg-meta", "aria-hidden": "true" }, [author, clockTime(message.created_at)].filter(Boolean).join(" · ")));
@@ -80,15 +81,16 @@ function rating(message, onRate) {
 
 /** A customer message shown at once, before the server has it (replaced when it comes back). */
 export function pendingItem({ text, imageUrl, audioUrl, audioName }) {
+  const photo = imageUrl ? h("img", { class: "msg-photo", src: imageUrl, alt: "Photo you are sending" }) : null;
   const bubble = h("div", { class: "bubble" });
-  if (imageUrl) bubble.append(h("img", { class: "msg-photo", src: imageUrl, alt: "Photo you are sending" }));
   if (audioUrl) bubble.append(h("audio", { class: "msg-audio", controls: true, src: audioUrl, "aria-label": audioName || "Voice note" }));
   if (text) bubble.append(h("p", { class: "msg-text", text }));
   return h(
     "li",
     { class: "msg msg-customer is-pending", dataset: { pending: "1" } },
     h("span", { class: "visually-hidden" }, "You said:"),
-    bubble,
+    photo,
+    bubble.childNodes.length ? bubble : null,
     h("p", { class: "msg-meta", "aria-hidden": "true" }, "Sending…"),
   );
 }

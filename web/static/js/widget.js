@@ -75,7 +75,7 @@ function openStream() {
   state.stream = follow(
     `/v1/conversations/${encodeURIComponent(id)}/events?token=${encodeURIComponent(token)}`,
     {
-      message: (event) => event.message && addMessage(event.message),
+      message: (event) => event.message && addMessage(event.message, { live: true }),
       delta: (event) => showDelta(event.text),
       status: (event) => setStatus(event.status),
     },
@@ -97,10 +97,13 @@ function media(url) {
   return `${url}${separator}token=${encodeURIComponent(state.conversation ? state.conversation.token : "")}`;
 }
 
-function addMessage(message) {
+function addMessage(message, { live = false } = {}) {
   if (!message || !message.id || state.rendered.has(message.id)) return;
   state.rendered.add(message.id);
   const item = messageItem(message, { media, onRate: rate });
+  if (live && message.role === "agent" && (state.status === "bot" || state.status === "escalated")) {
+    setStatus("claimed"); // a person wrote: they have the conversation, whether or not a status event came
+  }
   if (message.role === "bot") {
     const streamed = el.log.querySelector(".msg-typing.is-streaming");
     if (streamed) streamed.remove(); // the whole answer, with its sources, replaces the streamed text
