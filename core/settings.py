@@ -37,8 +37,6 @@ class Settings(BaseSettings):
     # --- HTTP ----------------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
-    public_url: str = Field(default="", description="Base URL used in the widget embed snippet.")
-    cors_origins: list[str] = Field(default_factory=list)
     max_upload_bytes: int = 50 * 1024 * 1024
     max_message_chars: int = 4000
     max_image_bytes: int = 10 * 1024 * 1024
