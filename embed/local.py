@@ -95,11 +95,9 @@ class LocalEmbedder:
                 visual=np.zeros((0, self.visual_dim), np.float32),
                 tags=[],
             )
-        tags = self._vision.tags(images, k=MAX_TAGS)
-        dense = self._text.encode(
-            [image_text(ocr, image_tags) for ocr, image_tags in zip(ocr_texts, tags, strict=True)]
-        )
-        return ImageEmbeddings(dense=dense, visual=self._vision.features(images), tags=tags)
+        visual, tags = self._vision.features_and_tags(images, k=MAX_TAGS)
+        texts = [image_text(ocr, image_tags) for ocr, image_tags in zip(ocr_texts, tags, strict=True)]
+        return ImageEmbeddings(dense=self._text.encode(texts), visual=visual, tags=tags)
 
     def embed_audio(self, clips: Sequence[AudioClip], transcripts: Sequence[str]) -> Vectors:
         """MiniLM of each clip's transcript (the local backend hears speech only through its words)."""

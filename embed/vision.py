@@ -45,16 +45,10 @@ class View:
 
 @dataclass(frozen=True)
 class FeatureRecipe:
-    """How an image becomes one image-to-image vector.
-
-    Every view is run through the network; the last convolution's map (1280 channels) is pooled with
-    generalised-mean pooling (``gem_p``; 1.0 is plain global average pooling); the views' pooled vectors are
-    averaged; then ``power`` (signed power normalisation, 1.0 = none) and L2 normalisation are applied.
-    """
+    """How an image becomes one image-to-image vector: every view is run through the network, the last
+    convolution's map (1280 channels) is average-pooled, the views' vectors are averaged and L2-normalised."""
 
     views: tuple[View, ...] = (View(),)
-    gem_p: float = 1.0
-    power: float = 1.0
 
     @property
     def dim(self) -> int:
@@ -137,52 +131,31 @@ class EfficientNetVisualEncoder:
     def features(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         """Image-to-image vectors, float32 ``(len(images), dim)``, rows L2-normalised.
 
-        Each image is seen through the recipe's views (see :data:`DEFAULT_RECIPE`), the last convolution is
-        pooled per view, the views are averaged, and the result is L2-normalised.
+        Each image is seen through the recipe's views (see :data:`DEFAULT_RECIPE`); the last convolution is
+        average-pooled per view, the views are averaged, and the result is L2-normalised.
         """
-        import torch
-
-        recipe = self.recipe
-        if not images:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        sums = np.zeros((len(images), self.dim), dtype=np.float64)
-        jobs = [(index, view) for index in range(len(images)) for view in recipe.views]
-        for start in range(0, len(jobs), self._batch_size):
-            batch = jobs[start : start + self._batch_size]
-            for size in sorted({view.size for _, view in batch}):
-                part = [(index, view) for index, view in batch if view.size == size]
-                pixels = torch.stack([_view_tensor(images[index], view) for index, view in part])
-                pooled = self._pooled_head(pixels, recipe.gem_p)
-                np.add.at(sums, np.asarray([index for index, _ in part]), pooled)
-        vectors = sums / len(recipe.views)
-        if recipe.power != 1.0:
-            vectors = np.sign(vectors) * np.abs(vectors) ** recipe.power
-        return _l2_normalise(vectors)
+        return self._analyse(images, with_probabilities=False)[0]
 
     def tags(self, images: Sequence[Image.Image], k: int = 5) -> list[list[str]]:
         """Up to ``k`` ImageNet class names per image, most probable first, each with probability at least
         ``tag_min_probability`` (so an image the classifier is unsure about gets few or no tags)."""
-        probabilities = self.class_probabilities(images)
-        labels = imagenet_labels()
-        result: list[list[str]] = []
-        for row in probabilities:
-            best = np.argsort(-row, kind="stable")[:k]
-            result.append([labels[i] for i in best if row[i] >= self._tag_min_probability])
-        return result
+        return self._tags_from(self.class_probabilities(images), k)
+
+    def features_and_tags(
+        self, images: Sequence[Image.Image], k: int = 5
+    ) -> tuple[NDArray[np.float32], list[list[str]]]:
+        """:meth:`features` and :meth:`tags` from one pass over the views (the plain view gives the tags)."""
+        vectors, probabilities = self._analyse(images, with_probabilities=True)
+        assert probabilities is not None
+        return vectors, self._tags_from(probabilities, k)
 
     def class_probabilities(self, images: Sequence[Image.Image]) -> NDArray[np.float32]:
         """Softmax over the 1,000 ImageNet classes for one plain 224x224 view of each image."""
-        import torch
-
-        if not images:
-            return np.zeros((0, 1000), dtype=np.float32)
-        model = self._loaded
-        rows: list[NDArray[np.float32]] = []
-        for start in range(0, len(images), self._batch_size):
-            pixels = torch.stack([_view_tensor(image, View()) for image in images[start : start + self._batch_size]])
-            with torch.inference_mode():
-                rows.append(torch.softmax(model(pixels), dim=1).numpy().astype(np.float32))
-        return np.concatenate(rows)
+        plain = EfficientNetVisualEncoder(FeatureRecipe(views=(View(),)), self._batch_size)
+        plain._model = self._loaded
+        probabilities = plain._analyse(images, with_probabilities=True)[1]
+        assert probabilities is not None
+        return probabilities
 
     # --- internals -----------------------------------------------------------------------------------
 
@@ -191,16 +164,42 @@ class EfficientNetVisualEncoder:
         self.warm_up()
         return self._model
 
-    def _pooled_head(self, pixels: torch.Tensor, gem_p: float) -> NDArray[np.float64]:
+    def _tags_from(self, probabilities: NDArray[np.float32], k: int) -> list[list[str]]:
+        labels = imagenet_labels()
+        result: list[list[str]] = []
+        for row in probabilities:
+            best = np.argsort(-row, kind="stable")[:k]
+            result.append([labels[i] for i in best if row[i] >= self._tag_min_probability])
+        return result
+
+    def _analyse(
+        self, images: Sequence[Image.Image], with_probabilities: bool
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """Run every view of every image in batches; average the pooled views into one vector per image and,
+        when asked, take the class probabilities of the plain view (run once more if the recipe lacks it)."""
         import torch
 
-        with torch.inference_mode():
-            head = self._loaded.extract_features(pixels)  # (n, 1280, h, w), after ReLU6: non-negative
-            if gem_p == 1.0:
-                pooled = head.mean(dim=(2, 3))
-            else:
-                pooled = head.clamp(min=1e-6).pow(gem_p).mean(dim=(2, 3)).pow(1.0 / gem_p)
-        return pooled.double().numpy()
+        views = self.recipe.views
+        plain = View()
+        extra = with_probabilities and plain not in views
+        jobs = [(index, view) for index in range(len(images)) for view in (*views, plain) if view in views or extra]
+        sums = np.zeros((len(images), self.dim), dtype=np.float64)
+        probabilities = np.zeros((len(images), 1000), dtype=np.float32) if with_probabilities else None
+        model = self._loaded
+        for start in range(0, len(jobs), self._batch_size):
+            batch = jobs[start : start + self._batch_size]
+            for size in sorted({view.size for _, view in batch}):
+                part = [(index, view) for index, view in batch if view.size == size]
+                pixels = torch.stack([_view_tensor(images[index], view) for index, view in part])
+                with torch.inference_mode():
+                    pooled = model.extract_features(pixels).mean(dim=(2, 3))  # (n, 1280)
+                    logits = model._fc(pooled) if probabilities is not None else None
+                for row, (index, view) in enumerate(part):
+                    if view in views:
+                        sums[index] += pooled[row].double().numpy()
+                    if probabilities is not None and logits is not None and view == plain:
+                        probabilities[index] = torch.softmax(logits[row], dim=0).numpy()
+        return _l2_normalise(sums / len(views)), probabilities
 
 
 def _view_tensor(image: Image.Image, view: View) -> torch.Tensor:

@@ -81,3 +81,10 @@ def test_the_tuned_recipe_differs_from_the_plain_one(visual_encoder: EfficientNe
 def test_non_rgb_images_are_refused(visual_encoder: EfficientNetVisualEncoder) -> None:
     with pytest.raises(InvalidMedia):
         visual_encoder.features([Image.new("L", (64, 64))])
+
+
+def test_one_pass_gives_the_same_features_and_tags(visual_encoder: EfficientNetVisualEncoder) -> None:
+    images = [traffic_light(), crossword_grid(), shapes_photo(6)]
+    vectors, tags = visual_encoder.features_and_tags(images, k=3)
+    assert np.allclose(vectors, visual_encoder.features(images), atol=1e-6)
+    assert tags == visual_encoder.tags(images, k=3)
