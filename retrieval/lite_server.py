@@ -57,7 +57,9 @@ def wait_for_milvus(uri: str, timeout: float = 30.0, token: str = "") -> None:
 def _probe(uri: str, token: str, timeout: float) -> None:
     from pymilvus import MilvusClient  # imported here: the CLI imports this module before it needs pymilvus
 
-    client = MilvusClient(uri=uri, token=token, timeout=timeout)
+    from retrieval.milvus import GRPC_OPTIONS
+
+    client = MilvusClient(uri=uri, token=token, timeout=timeout, grpc_options=GRPC_OPTIONS)
     try:
         client.list_collections(timeout=timeout)
     finally:

@@ -74,6 +74,9 @@ _PROP_BACKEND = "bindesk.backend"
 _PROP_DENSE_DIM = "bindesk.dense_dim"
 _PROP_VISUAL_DIM = "bindesk.visual_dim"
 _PROP_SCHEMA = "bindesk.schema_version"
+# pymilvus pings every 10 s even while idle; gRPC servers (milvus-lite's included) answer idle pings with
+# GOAWAY "too_many_pings" and drop the connection. Ping only while a call is in flight.
+GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0}
 _BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -139,7 +142,9 @@ class MilvusVectorStore:
             from pymilvus import MilvusClient
 
             with _milvus_errors(f"connect to {self.uri}"):
-                self._client = MilvusClient(uri=self.uri, token=self._token, timeout=self.timeout)
+                self._client = MilvusClient(
+                    uri=self.uri, token=self._token, timeout=self.timeout, grpc_options=GRPC_OPTIONS
+                )
         return self._client
 
     def close(self) -> None:
@@ -243,6 +248,16 @@ class MilvusVectorStore:
         with _milvus_errors(f"upsert into {self.collection}"):
             for start in range(0, len(rows), UPSERT_BATCH):
                 self.client.upsert(self.collection, rows[start : start + UPSERT_BATCH])
+
+    def flush(self) -> None:
+        """Seal what was written so that searches use the built indexes.
+
+        milvus-lite keeps unsealed rows in a memtable that every search scans (and rebuilds a BM25 index over)
+        row by row, so a search after a big ingest is ~10x slower until the memtable is sealed; Milvus seals
+        on its own. Call this once after a document or a batch, not after every upsert (each call makes a
+        segment; Milvus merges small ones in the background)."""
+        with _milvus_errors(f"flush {self.collection}"):
+            self.client.flush(self.collection)
 
     def _row(self, workspace_id: str, record: ChunkRecord) -> dict[str, Any]:
         if record.workspace_id != workspace_id:

@@ -194,3 +194,14 @@ def test_wrong_vector_width_is_refused_before_it_reaches_milvus(store: MilvusVec
     bad = record(ws, "d", 0, "x")
     with pytest.raises(InvalidInput, match="dimensions"):
         store.upsert(ws, [ChunkRecord(**{**bad.__dict__, "dense": [0.1] * 3})])
+
+
+def test_flush_keeps_every_row_searchable(store: MilvusVectorStore, ws: str) -> None:
+    records = [record(ws, "flushed", i, f"sealed paragraph {i} about quokkas") for i in range(40)]
+    store.upsert(ws, records)
+    store.flush()
+    assert store.count(ws) == 40
+    assert len(store.search(ws, "sparse", "quokkas", 50)) == 40
+    store.upsert(ws, records)  # a retry after the flush still does not duplicate
+    store.flush()
+    assert store.count(ws) == 40

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput
-from retrieval.fusion import aggregate, reciprocal_rank_fusion
+from retrieval.fusion import aggregate, fuse_groups, reciprocal_rank_fusion, score_fusion
 from retrieval.protocol import Hit
 
 
@@ -96,3 +96,34 @@ def test_aggregate_by_custom_key_with_limit() -> None:
     hits = [hit("a", 0.5), hit("b", 0.4), hit("c", 0.3)]
     groups = aggregate(hits, key=lambda h: h.chunk_id, limit=2)
     assert [g.key for g in groups] == ["a", "b"]
+
+
+def test_score_fusion_normalises_each_list_and_keeps_margins() -> None:
+    dense = [hit("a", 0.90), hit("b", 0.50), hit("c", 0.49)]
+    sparse = [hit("b", 20.0), hit("c", 19.0), hit("a", 10.0)]
+    fused = score_fusion({"dense": dense, "sparse": sparse})
+    by_id = {h.chunk_id: h for h in fused}
+    assert by_id["a"].score == pytest.approx(1.0 + 0.0)  # best dense, last BM25
+    assert by_id["b"].score == pytest.approx((0.50 - 0.49) / 0.41 + 1.0)
+    assert by_id["a"].scores["fused"] == by_id["a"].score
+    assert by_id["c"].ranks == {"dense": 3, "sparse": 2}
+    # RRF sees only ranks: b (2nd and 1st) beats a (1st and 3rd); score fusion sees a's clear dense lead.
+    assert reciprocal_rank_fusion({"dense": dense, "sparse": sparse})[0].chunk_id == "b"
+    assert score_fusion({"dense": dense, "sparse": sparse}, weights={"dense": 2.0})[0].chunk_id == "a"
+
+
+def test_score_fusion_handles_flat_and_empty_lists() -> None:
+    fused = score_fusion({"dense": [hit("a", 0.3), hit("b", 0.3)], "sparse": []})
+    assert [h.score for h in fused] == [1.0, 1.0]
+
+
+def test_fuse_groups_votes_once_per_group_with_its_best_chunk() -> None:
+    dense = [hit("a1", 0.9, "A"), hit("a2", 0.8, "A"), hit("b1", 0.7, "B")]
+    sparse = [hit("b2", 9.0, "B"), hit("a3", 1.0, "A")]
+    groups = fuse_groups({"dense": dense, "sparse": sparse}, key=lambda h: h.document_id, method="rrf", rrf_k=60)
+    assert [g.document_id for g in groups] == ["A", "B"]  # a tie, broken by best rank then chunk id
+    a = next(g for g in groups if g.document_id == "A")
+    assert a.ranks == {"dense": 1, "sparse": 2} and a.chunk_id == "a1"
+    assert a.score == pytest.approx(1 / 61 + 1 / 62)
+    with pytest.raises(InvalidInput):
+        fuse_groups({"dense": dense}, key=lambda h: h.document_id, method="borda")  # type: ignore[arg-type]
