@@ -41,21 +41,27 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 @dataclass(frozen=True)
 class ExtractiveConfig:
-    """How sentences are scored and picked. Defaults tuned on MTRAG answerable tasks (benchmarks/tune)."""
+    """How sentences are scored and picked.
+
+    Defaults: tuned on half of the MTRAG-UN answerable tasks (benchmarks/tune/mtrag_answers.py), except
+    ``rank_decay``, which MTRAG cannot measure (its reference passages are an unranked set of gold passages)
+    and is kept as a mild prior for retrieval's order. ``passage_weight`` tuned to 0 there (every MTRAG
+    passage is relevant); raise it when retrieved chunks often come from neighbouring products.
+    """
 
     max_sentences: int = 3  # at most this many sentences in the answer (1-3 keeps it short)
     max_passages: int = 5  # only the top passages are read
     lexical_weight: float = 1.0
     dense_weight: float = 1.0  # used only when an encoder is given
     history_weight: float = 0.3  # weight of words from earlier customer turns relative to the question's
-    passage_weight: float = 0.3  # share of lexical relevance that comes from the whole passage (title included)
-    rank_decay: float = 0.2  # score / (1 + rank_decay * passage rank)
+    passage_weight: float = 0.0  # share of lexical relevance that comes from the whole passage (title included)
+    rank_decay: float = 0.1  # score / (1 + rank_decay * passage rank)
     position_decay: float = 0.05  # score / (1 + position_decay * sentence index in its passage)
-    question_penalty: float = 0.5  # a sentence that is itself a question is rarely an answer
-    keep_ratio: float = 0.6  # a further sentence must score this share of the best one
+    question_penalty: float = 0.2  # a sentence that is itself a question is rarely an answer
+    keep_ratio: float = 0.3  # a further sentence must score this share of the best one
     min_lexical: float = 0.01  # a sentence is citable when lexical coverage reaches this ...
     min_dense: float = 0.35  # ... or cosine similarity reaches this
-    duplicate_overlap: float = 0.7  # content-word Jaccard at or above which a sentence repeats another
+    duplicate_overlap: float = 0.5  # content-word Jaccard at or above which a sentence repeats another
     min_words: int = 4
     max_words: int = 80
     max_chars: int = 900

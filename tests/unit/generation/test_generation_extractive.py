@@ -109,7 +109,7 @@ def test_follow_up_uses_earlier_customer_turns(make_passages: Callable[..., list
         "Washing machine error E24. Error E24 means the door lock failed; restart the cycle.",
     )
     history = [("customer", "My dishwasher shows a code"), ("bot", "Which code?")]
-    config = ExtractiveConfig(max_sentences=1, rank_decay=0.0)
+    config = ExtractiveConfig(max_sentences=1, rank_decay=0.0, passage_weight=0.3)
     answer = ExtractiveGenerator(config=config).generate(request_for("It says E24, what is wrong?", passages, history))
     assert answer.text == "Error E24 means the drain is blocked; clean the drain filter."
 
