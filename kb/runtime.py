@@ -49,7 +49,9 @@ class Models:
     def generator(self) -> Generator:
         from generation.factory import get_generator
 
-        return get_generator(self.settings, encode=self.embedder.embed_texts)
+        # No encoder for the extractive generator: on MTRAG it adds nothing measurable (benchmarks/RESULTS.md)
+        # and would embed every candidate sentence on each turn.
+        return get_generator(self.settings)
 
     def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
         self.embedder.warm_up()
