@@ -182,6 +182,8 @@ def test_handoff_live_reply_and_the_resolution_answers_the_next_customer(
     expect(page.locator(".msg-agent .msg-text")).to_have_text(ZEPHYR_ANSWER, timeout=20_000)
     assert page.evaluate("window.__notReloaded") is True
     expect(page.locator("#chat-status")).to_contain_text("chatting with a person")
+    expect(inbox.locator(".toast")).to_have_count(0, timeout=15_000)  # notices fade after a few seconds
+    inbox.locator(".transcript-scroll").evaluate("pane => { pane.scrollTop = 0; }")
     inbox.screenshot(path=str(SCREENSHOTS / "agent.png"))
 
     inbox.get_by_role("button", name="Save as knowledge").click()

@@ -67,17 +67,23 @@ export function knowledgeBase(session) {
     const name = h(
       "td",
       { class: "doc-name" },
-      h("span", { class: "doc-icon", "aria-hidden": "true" }, icon("doc")),
       h(
-        "span",
-        { class: "doc-text" },
-        h("span", { class: "doc-filename", text: doc.filename }),
-        h("span", { class: "doc-sub muted" }, [doc.kind, doc.version > 1 ? `version ${doc.version}` : null, doc.origin === "resolution" ? "from an agent's resolution" : null].filter(Boolean).join(" · ")),
-        doc.error ? h("span", { class: "doc-error", text: doc.error }) : null,
+        "div",
+        { class: "doc-name-inner" },
+        h("span", { class: "doc-icon", "aria-hidden": "true" }, icon("doc")),
+        h(
+          "span",
+          { class: "doc-text" },
+          h("span", { class: "doc-filename", text: doc.filename }),
+          h("span", { class: "doc-sub muted" }, [doc.kind, doc.version > 1 ? `version ${doc.version}` : null, doc.origin === "resolution" ? "from an agent's resolution" : null].filter(Boolean).join(" · ")),
+          doc.error ? h("span", { class: "doc-error", text: doc.error }) : null,
+        ),
       ),
     );
-    const replace = h("button", { class: "btn btn-quiet btn-small", type: "button", "aria-label": `Upload a new version of ${doc.filename}`, onclick: () => chooseReplacement(doc) }, icon("refresh"), "Replace");
-    const remove = h("button", { class: "btn btn-quiet btn-small btn-delete", type: "button", "aria-label": `Delete ${doc.filename}` }, icon("trash"), "Delete");
+    // Icon buttons with full names for screen readers and a tooltip for the mouse; the text label of Delete
+    // appears only while it waits for the confirming second press.
+    const replace = h("button", { class: "btn btn-quiet btn-small", type: "button", title: "Upload a new version", "aria-label": `Upload a new version of ${doc.filename}`, onclick: () => chooseReplacement(doc) }, icon("refresh"));
+    const remove = h("button", { class: "btn btn-quiet btn-small btn-delete", type: "button", title: "Delete", "aria-label": `Delete ${doc.filename}` }, icon("trash"), h("span", { class: "delete-label" }));
     remove.addEventListener("click", () => confirmDelete(doc, remove));
     return h(
       "tr",
@@ -85,22 +91,22 @@ export function knowledgeBase(session) {
       name,
       h("td", {}, h("span", { class: `badge ${tone} doc-status` }, label)),
       h("td", { class: "num" }, doc.status === "indexed" ? String(doc.chunks) : "–"),
-      h("td", { class: "num" }, fileSize(doc.size_bytes)),
-      h("td", {}, h("time", { datetime: doc.updated_at, title: fullTime(doc.updated_at) }, timeAgo(doc.updated_at))),
+      h("td", { class: "num nowrap" }, fileSize(doc.size_bytes)),
+      h("td", { class: "nowrap" }, h("time", { datetime: doc.updated_at, title: fullTime(doc.updated_at) }, timeAgo(doc.updated_at))),
       h("td", { class: "doc-actions" }, replace, remove),
     );
   }
 
   async function confirmDelete(doc, button) {
     if (!armed.has(doc.id)) {
-      button.lastChild.textContent = "Confirm delete";
+      button.lastChild.textContent = "Confirm";
       button.classList.add("is-armed");
       button.setAttribute("aria-label", `Press again to delete ${doc.filename}`);
       armed.set(
         doc.id,
         window.setTimeout(() => {
           armed.delete(doc.id);
-          button.lastChild.textContent = "Delete";
+          button.lastChild.textContent = "";
           button.classList.remove("is-armed");
           button.setAttribute("aria-label", `Delete ${doc.filename}`);
         }, 4000),

@@ -19,7 +19,7 @@ export function messageItem(message, { media, onRate }) {
     : null;
   const bubble = h("div", { class: "bubble" });
   if (message.audio_url) {
-    bubble.append(h("audio", { class: "msg-audio", controls: true, preload: "none", src: media(message.audio_url) }));
+    bubble.append(h("audio", { class: "msg-audio", controls: true, preload: "metadata", src: media(message.audio_url), "aria-label": "Voice note" }));
   }
   if (message.text) bubble.append(h("p", { class: "msg-text", text: message.text }));
   if (message.transcript) {

@@ -3,7 +3,7 @@
 
 import { ApiError, follow, request } from "./api.js";
 import { h, icon, replaceChildren } from "./dom.js";
-import { MAX_VOICE_SECONDS, VoiceRecorder, formatSeconds, prepareImage } from "./media.js";
+import { Attachments } from "./widget-attachments.js";
 import { messageItem, pendingItem, typingItem } from "./widget-render.js";
 
 const params = new URLSearchParams(window.location.search);
@@ -43,10 +43,8 @@ const state = {
   status: "bot",
   rendered: new Set(),
   stream: null,
-  photo: null, // {blob, filename, url, width, height}
-  audio: null, // {blob, filename, url, seconds}
   sending: false,
-  recorder: null,
+  attachments: null, // Attachments, made at start
 };
 
 // ---- conversation ----------------------------------------------------------------------------------------
@@ -149,9 +147,8 @@ function setStatus(status) {
 async function send(event) {
   event.preventDefault();
   if (state.sending) return;
-  if (state.recorder && state.recorder.recording) await stopRecording();
   const text = el.text.value.trim();
-  const { photo, audio } = state;
+  const { photo, audio } = await state.attachments.take();
   if (!text && !photo && !audio) {
     showError("Type a message, or attach a photo or a voice note.");
     el.text.focus();
@@ -167,7 +164,6 @@ async function send(event) {
   scrollToEnd();
   el.text.value = "";
   autosize();
-  clearAttachments({ revoke: false });
   try {
     const { id, token } = await ensureConversation();
     const form = new FormData();
@@ -176,15 +172,12 @@ async function send(event) {
     if (audio) form.append("audio", audio.blob, audio.filename);
     await request(`/v1/conversations/${encodeURIComponent(id)}/messages`, { method: "POST", form, token });
     await sync();
-    revoke(photo);
-    revoke(audio);
+    Attachments.release({ photo, audio });
   } catch (error) {
     pending.remove();
     el.text.value = text;
     autosize();
-    state.photo = photo;
-    state.audio = audio;
-    renderAttachments();
+    state.attachments.restore({ photo, audio });
     showError(describe(error));
   } finally {
     if (typing) typing.remove();
@@ -237,133 +230,6 @@ function announce(text) {
   window.setTimeout(() => (el.announcer.textContent = text), 50);
 }
 
-// ---- attachments -----------------------------------------------------------------------------------------
-
-async function choosePhoto() {
-  const file = el.photoInput.files && el.photoInput.files[0];
-  el.photoInput.value = "";
-  if (!file) return;
-  showError("");
-  try {
-    const prepared = await prepareImage(file);
-    revoke(state.photo);
-    state.photo = { ...prepared, url: URL.createObjectURL(prepared.blob) };
-    renderAttachments();
-  } catch (error) {
-    showError(describe(error));
-  }
-}
-
-function chooseAudio() {
-  const file = el.audioInput.files && el.audioInput.files[0];
-  el.audioInput.value = "";
-  if (!file) return;
-  if (file.type && !file.type.startsWith("audio/") && !file.type.startsWith("video/")) {
-    showError("That file is not an audio recording.");
-    return;
-  }
-  revoke(state.audio);
-  state.audio = { blob: file, filename: file.name || "audio", url: URL.createObjectURL(file) };
-  renderAttachments();
-}
-
-async function toggleRecording() {
-  if (state.recorder && state.recorder.recording) {
-    await stopRecording();
-    return;
-  }
-  showError("");
-  const recorder = new VoiceRecorder({
-    onTick: (seconds) => (el.recordTime.textContent = formatSeconds(seconds)),
-    onLimit: () => stopRecording(),
-  });
-  try {
-    await recorder.start();
-  } catch (error) {
-    showError(describe(error));
-    return;
-  }
-  state.recorder = recorder;
-  el.recordButton.dataset.recording = "true";
-  el.recordButton.lastChild.textContent = "Stop recording";
-  el.recordTime.textContent = "0:00";
-  el.recordTime.hidden = false;
-  announce(`Recording. Press Stop when you are done (up to ${MAX_VOICE_SECONDS / 60} minutes).`);
-}
-
-async function stopRecording() {
-  const recorder = state.recorder;
-  if (!recorder || !recorder.recording) return;
-  const note = await recorder.stop();
-  state.recorder = null;
-  delete el.recordButton.dataset.recording;
-  el.recordButton.lastChild.textContent = "Voice note";
-  el.recordTime.hidden = true;
-  revoke(state.audio);
-  state.audio = { ...note, url: URL.createObjectURL(note.blob) };
-  renderAttachments();
-  announce(`Voice note recorded, ${formatSeconds(note.seconds)}. Press Send to send it.`);
-}
-
-function renderAttachments() {
-  const chips = [];
-  if (state.photo) {
-    const { url, width, height, originalWidth, originalHeight } = state.photo;
-    const resized = originalWidth !== width ? `resized from ${originalWidth}×${originalHeight}` : "ready to send";
-    chips.push(
-      h(
-        "div",
-        { class: "attachment attachment-photo" },
-        h("img", { src: url, alt: "Preview of the photo to send" }),
-        h("span", { class: "attachment-name" }, h("strong", {}, `Photo ${width}×${height}`), h("span", { class: "attachment-sub" }, resized)),
-        removeButton("Remove photo", () => {
-          revoke(state.photo);
-          state.photo = null;
-          renderAttachments();
-          el.photoButton.focus();
-        }),
-      ),
-    );
-  }
-  if (state.audio) {
-    const length = state.audio.seconds ? formatSeconds(state.audio.seconds) : "ready to send";
-    chips.push(
-      h(
-        "div",
-        { class: "attachment attachment-audio" },
-        h("audio", { controls: true, src: state.audio.url, "aria-label": "Preview of the voice note to send" }),
-        h("span", { class: "attachment-name" }, h("strong", {}, state.audio.filename), h("span", { class: "attachment-sub" }, length)),
-        removeButton("Remove voice note", () => {
-          revoke(state.audio);
-          state.audio = null;
-          renderAttachments();
-          el.recordButton.focus();
-        }),
-      ),
-    );
-  }
-  replaceChildren(el.attachments, chips);
-  el.attachments.hidden = chips.length === 0;
-}
-
-function removeButton(label, onclick) {
-  return h("button", { class: "icon-button attachment-remove", type: "button", "aria-label": label, onclick }, icon("close"));
-}
-
-function clearAttachments({ revoke: release }) {
-  if (release) {
-    revoke(state.photo);
-    revoke(state.audio);
-  }
-  state.photo = null;
-  state.audio = null;
-  renderAttachments();
-}
-
-function revoke(attachment) {
-  if (attachment && attachment.url) URL.revokeObjectURL(attachment.url);
-}
-
 // ---- set-up ----------------------------------------------------------------------------------------------
 
 function autosize() {
@@ -377,12 +243,11 @@ function decorate() {
   el.photoButton.prepend(icon("camera"));
   el.recordButton.prepend(icon("mic"));
   el.audioButton.prepend(icon("audio"));
-  // The last child of each tool button is its text, which toggleRecording rewrites.
+  // The last child of each tool button is its text, which the recorder rewrites ("Stop recording").
   for (const button of [el.photoButton, el.recordButton, el.audioButton]) {
     const text = button.lastChild;
     if (text.nodeType === Node.TEXT_NODE) button.replaceChild(h("span", {}, text.textContent), text);
   }
-  if (!VoiceRecorder.supported()) el.recordButton.hidden = true;
 }
 
 function closeEmbedded() {
@@ -410,11 +275,10 @@ async function start() {
     }
   });
   el.handoff.addEventListener("click", handoff);
-  el.photoButton.addEventListener("click", () => el.photoInput.click());
-  el.audioButton.addEventListener("click", () => el.audioInput.click());
-  el.photoInput.addEventListener("change", choosePhoto);
-  el.audioInput.addEventListener("change", chooseAudio);
-  el.recordButton.addEventListener("click", toggleRecording);
+  state.attachments = new Attachments(el, {
+    onError: (error) => showError(typeof error === "string" ? error : describe(error)),
+    announce,
+  });
   window.addEventListener("pagehide", () => state.stream && state.stream.close());
 
   state.conversation = saved();
