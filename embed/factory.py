@@ -9,7 +9,19 @@ from core.errors import ModelUnavailable
 from core.settings import Settings
 from embed.protocol import Embedder
 
-__all__ = ["clear_embedder_cache", "get_embedder"]
+__all__ = ["EMBEDDER_FIELDS", "clear_embedder_cache", "get_embedder"]
+
+# The settings an embedder is built from; settings that differ only elsewhere (data directory, ports, ...)
+# share one embedder, so a process never loads the same weights twice.
+EMBEDDER_FIELDS = (
+    "embedder",
+    "torch_threads",
+    "embed_batch_size",
+    "imagebind_checkpoint",
+    "imagebind_device",
+    "imagebind_dtype",
+    "imagebind_config",
+)
 
 _cache: dict[str, Embedder] = {}
 _lock = threading.Lock()
@@ -18,10 +30,10 @@ _lock = threading.Lock()
 def get_embedder(settings: Settings) -> Embedder:
     """The process's Embedder for ``settings.embedder`` ("local" or "imagebind"), built once per settings.
 
-    Building is cheap (no weights are read); call ``warm_up()`` on the result to load them. Two equal
-    ``Settings`` share one embedder. The ImageBind backend is imported only when asked for.
+    Building is cheap (no weights are read); call ``warm_up()`` on the result to load them. Settings that agree
+    on :data:`EMBEDDER_FIELDS` share one embedder. The ImageBind backend is imported only when asked for.
     """
-    key = settings.model_dump_json()
+    key = settings.model_dump_json(include=set(EMBEDDER_FIELDS))
     with _lock:
         embedder = _cache.get(key)
         if embedder is None:

@@ -19,6 +19,7 @@ def test_local_is_built_once_per_settings(tmp_path: Path) -> None:
     first = get_embedder(settings)
     assert isinstance(first, LocalEmbedder)
     assert get_embedder(Settings(data_dir=tmp_path, embedder="local")) is first
+    assert get_embedder(Settings(data_dir=tmp_path / "elsewhere", embedder="local")) is first  # same models
     assert get_embedder(Settings(data_dir=tmp_path, embedder="local", embed_batch_size=8)) is not first
     clear_embedder_cache()
 
