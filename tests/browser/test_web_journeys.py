@@ -335,3 +335,43 @@ def test_the_one_line_embed_opens_the_chat_on_another_site(browser: Browser, sta
         expect(page.locator("#bindesk-chat-frame")).to_be_hidden()
         expect(page.get_by_role("button", name="Chat with support")).to_have_attribute("aria-expanded", "false")
         context.close()
+
+
+# Who has focus, as a screen reader would name it.
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+  return (el.getAttribute("aria-label") || label || el.textContent || el.tagName).trim();
+}"""
+# A visible focus indicator: an outline or ring on the focused control or on the box it sits in.
+FOCUS_RING = """() => {
+  for (let el = document.activeElement, depth = 0; el && depth < 2; el = el.parentElement, depth++) {
+    const style = getComputedStyle(el);
+    if (style.outlineStyle !== "none" || style.boxShadow !== "none") return true;
+  }
+  return false;
+}"""
+
+
+def test_the_widget_works_from_the_keyboard(browser: Browser, stack: Stack) -> None:
+    customer = open_widget(browser, stack.url, stack.keys.widget)
+    page = customer.page
+    order = []
+    for _ in range(7):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate(FOCUSED))
+        assert page.evaluate(FOCUS_RING), f"no visible focus on {order[-1]}"
+    assert order == [
+        "Talk to a person",
+        "Conversation",
+        "Your message",
+        "Send message",
+        "Photo",
+        "Voice note",
+        "Audio file",
+    ]
+    page.get_by_label("Your message").focus()
+    page.keyboard.press("Enter")  # nothing typed or attached: the widget says what is missing
+    expect(page.get_by_role("alert")).to_have_text("Type a message, or attach a photo or a voice note.")
+    assert customer.errors == []
+    customer.close()
