@@ -56,7 +56,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
-            # Load models off the event loop; /healthz answers meanwhile.
+            # Load models off the event loop (uvicorn serves requests once this finishes; /readyz then checks deps).
             await asyncio.to_thread(runtime.warm_up)
         yield
 
@@ -82,6 +82,7 @@ def create_app(
         path = getattr(route, "path", "unmatched")
         http_metrics.requests.labels(request.method, path, str(response.status_code)).inc()
         http_metrics.latency.labels(path).observe(time.perf_counter() - started)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
     for module in (health, kb, conversations, agent, auth, feedback, ops, pages):

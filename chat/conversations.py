@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.ids import hash_secret, new_token
-from core.models import Conversation, ConversationStatus, Feedback, Message, utcnow
+from core.models import ApiKey, Conversation, ConversationStatus, Feedback, Message, utcnow
 from core.workspaces import ensure_workspace
 
 
@@ -51,6 +51,14 @@ def messages_of(session: Session, conversation: Conversation) -> list[Message]:
             .order_by(Message.created_at, Message.id)
         )
     )
+
+
+def author_names(session: Session, messages: Sequence[Message]) -> dict[str, str]:
+    """Key id -> display name for the agents who wrote ``messages``."""
+    ids = {m.author_key_id for m in messages if m.role == "agent" and m.author_key_id}
+    if not ids:
+        return {}
+    return {k.id: k.name for k in session.scalars(select(ApiKey).where(ApiKey.id.in_(ids)))}
 
 
 def message_in_workspace(session: Session, workspace_id: str, message_id: str) -> Message:

@@ -58,6 +58,12 @@ def _generate(
     return assemble_answer(sentences)
 
 
+def source_url(conversation_id: str, document_id: str, page: int | None) -> str:
+    """Where the customer (with the conversation token) or an agent can open a cited document."""
+    anchor = f"#page={page}" if page else ""
+    return f"/v1/conversations/{conversation_id}/sources/{document_id}{anchor}"
+
+
 def answer_turn(
     runtime: Runtime,
     session: Session,
@@ -95,6 +101,7 @@ def answer_turn(
                 "page": passage.page,
                 "score": round(float(hit.score if hit else passage.score), 6),
                 "snippet": evidence.snippet_for(passage.chunk_id),
+                "url": source_url(conversation.id, passage.document_id, passage.page),
             }
         )
     message.text = answer.text

@@ -7,13 +7,17 @@ render it as text, never as HTML).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chat.conversations import aware
 from core.models import Conversation, Message
 
+AGENT_FALLBACK_NAME = "Support agent"
 
-def message_view(message: Message, *, staff: bool) -> dict[str, Any]:
+
+def message_view(message: Message, *, staff: bool, authors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``authors`` maps key ids to display names (agents' names show beside their replies)."""
     base = f"/v1/conversations/{message.conversation_id}/messages/{message.id}"
     view: dict[str, Any] = {
         "id": message.id,
@@ -25,6 +29,9 @@ def message_view(message: Message, *, staff: bool) -> dict[str, Any]:
         "audio_url": f"{base}/audio" if message.audio_blob else None,
         "created_at": _iso(message),
     }
+    if message.role == "agent":
+        name = (authors or {}).get(message.author_key_id or "", "")
+        view["author"] = name or AGENT_FALLBACK_NAME
     if message.role == "bot":
         view.update(
             decision=message.decision,
@@ -46,13 +53,19 @@ def message_view(message: Message, *, staff: bool) -> dict[str, Any]:
     return view
 
 
-def conversation_view(conversation: Conversation, messages: list[Message], *, staff: bool) -> dict[str, Any]:
+def conversation_view(
+    conversation: Conversation,
+    messages: list[Message],
+    *,
+    staff: bool,
+    authors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": conversation.id,
         "status": conversation.status.value,
         "escalation_reason": conversation.escalation_reason,
         "created_at": _iso_dt(conversation.created_at),
-        "messages": [message_view(m, staff=staff) for m in messages],
+        "messages": [message_view(m, staff=staff, authors=authors) for m in messages],
     }
     if staff:
         view.update(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.deps import AgentPrincipal, RuntimeDep, SessionDep, SettingsDep
 from api.routes.conversations import sse_response
 from api.schemas import AcceptedDocument
-from chat.conversations import agent_reply, claim, for_staff, inbox, messages_of, resolve
+from chat.conversations import agent_reply, author_names, claim, for_staff, inbox, messages_of, resolve
 from chat.events import conversation_channel, inbox_channel
 from chat.knowledge import save_resolution
 from chat.views import conversation_view, message_view
@@ -63,8 +63,12 @@ def claim_conversation(
     conversation = for_staff(session, principal.workspace_id, conversation_id)
     claim(conversation, principal.key_id)
     session.commit()
+    request.app.state.events.publish(
+        conversation_channel(conversation.id), {"type": "status", "status": conversation.status.value}
+    )
     _changed(request, conversation.workspace_id, conversation.id, conversation.status.value)
-    return conversation_view(conversation, messages_of(session, conversation), staff=True)
+    messages = messages_of(session, conversation)
+    return conversation_view(conversation, messages, staff=True, authors=author_names(session, messages))
 
 
 @router.post("/conversations/{conversation_id}/reply", status_code=201)
@@ -74,11 +78,11 @@ def reply(
     conversation = for_staff(session, principal.workspace_id, conversation_id)
     message = agent_reply(session, conversation, principal.key_id, body.text)
     session.commit()
-    view = message_view(message, staff=False)
-    view["author"] = principal.name or "Support agent"
+    authors = {principal.key_id: principal.name}
+    view = message_view(message, staff=False, authors=authors)
     request.app.state.events.publish(conversation_channel(conversation.id), {"type": "message", "message": view})
     _changed(request, conversation.workspace_id, conversation.id, conversation.status.value)
-    return message_view(message, staff=True)
+    return message_view(message, staff=True, authors=authors)
 
 
 @router.post("/conversations/{conversation_id}/resolve")

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -14,13 +15,13 @@ from starlette.datastructures import UploadFile
 
 from api.auth import Principal, authenticate, bearer_secret
 from api.deps import RuntimeDep, SessionDep, WidgetPrincipal
-from chat.conversations import create_conversation, escalate, for_customer, for_staff, messages_of
+from chat.conversations import author_names, create_conversation, escalate, for_customer, for_staff, messages_of
 from chat.events import conversation_channel, inbox_channel
 from chat.inputs import TurnInput
 from chat.turn import take_turn
 from chat.views import conversation_view
 from core.errors import InvalidInput, NotFound, Unauthenticated
-from core.models import Conversation, Message, Role
+from core.models import Conversation, Document, Message, Role
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -89,7 +90,8 @@ async def _read_turn(request: Request) -> TurnInput:
 @router.get("/{conversation_id}")
 def read(conversation_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
     conversation, staff = _open(request, session, conversation_id)
-    return conversation_view(conversation, messages_of(session, conversation), staff=staff)
+    messages = messages_of(session, conversation)
+    return conversation_view(conversation, messages, staff=staff, authors=author_names(session, messages))
 
 
 @router.post("/{conversation_id}/handoff")
@@ -140,6 +142,38 @@ def media(
             "Content-Disposition": "inline",
         },
     )
+
+
+_INLINE_TEXT = {"text/markdown", "text/plain", "text/csv", "application/json", "application/x-ndjson"}
+
+
+@router.get("/{conversation_id}/sources/{document_id}")
+def source(
+    conversation_id: str, document_id: str, request: Request, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The original file of a document the assistant cited in this conversation (customer token or staff).
+
+    Only cited documents are served to customers: the rest of the knowledge base stays private. HTML is
+    served in a CSP sandbox (no script, no same-origin access); text formats as plain text.
+    """
+    conversation, staff = _open(request, session, conversation_id)
+    cited = any(
+        c.get("document_id") == document_id
+        for m in messages_of(session, conversation)
+        if m.role == "bot"
+        for c in (m.citations or [])
+    )
+    doc = session.get(Document, document_id)
+    if doc is None or doc.workspace_id != conversation.workspace_id or not (cited or staff):
+        raise NotFound("no such source")
+    media_type = "text/plain; charset=utf-8" if doc.media_type in _INLINE_TEXT else doc.media_type
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(doc.filename)}",
+        "Cache-Control": "private, max-age=300",
+    }
+    return Response(runtime.blobs.read(doc.blob_key), media_type=media_type, headers=headers)
 
 
 @router.get("/{conversation_id}/events")
