@@ -27,6 +27,8 @@ __all__ = ["LocalEmbedder", "image_text"]
 # Tags the classifier is less sure of than this are left out of an image's text (and of ``tags``).
 TAG_MIN_PROBABILITY = 0.1
 MAX_TAGS = 5
+# Views per forward pass: 32 views of 224x224 keep the activations of one pass well under a gigabyte.
+VISION_MAX_BATCH = 32
 
 
 def image_text(ocr_text: str, tags: Sequence[str]) -> str:
@@ -57,7 +59,7 @@ class LocalEmbedder:
             batch_size=settings.embed_batch_size, torch_threads=settings.torch_threads
         )
         self._vision = visual_encoder or EfficientNetVisualEncoder(
-            batch_size=settings.embed_batch_size,
+            batch_size=min(settings.embed_batch_size, VISION_MAX_BATCH),
             torch_threads=settings.torch_threads,
             tag_min_probability=TAG_MIN_PROBABILITY,
         )
