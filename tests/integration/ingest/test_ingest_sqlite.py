@@ -1,0 +1,153 @@
+"""Upload -> indexed -> searchable on SQLite, and every kind of bad input refused or failed cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.ingest.conftest import OpsClient
+from tests.support import media_fixtures as media
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MANUAL = b"""# Smart Remote guide
+
+## Replacing the batteries
+Open the battery cover on the back of the Smart Remote and insert two AA batteries, matching the + and - marks.
+
+## Pairing the remote with the TV
+Point the remote at the TV's sensor, then press and hold the Back and Play/Pause buttons together for 3 seconds.
+"""
+
+
+def test_markdown_upload_is_indexed_and_searchable(sqlite_ops: OpsClient) -> None:
+    response = sqlite_ops.upload(("remote-guide.md", MANUAL))
+    assert response.status_code == 202, response.text
+    (accepted,) = response.json()
+    assert accepted["filename"] == "remote-guide.md"
+    doc = sqlite_ops.wait_done(accepted["id"])
+    assert doc["status"] == "indexed", doc["error"]
+    assert doc["chunks"] >= 2
+    assert sqlite_ops.vector_count(doc["id"]) == doc["chunks"] == sqlite_ops.chunk_rows(doc["id"])
+
+    hits = sqlite_ops.search("how do I pair the remote with my TV", k=3)
+    assert hits[0]["source"] == "remote-guide.md"
+    assert "Back and Play/Pause" in hits[0]["snippet"]
+    assert hits[0]["title"]
+
+
+def test_every_supported_kind_indexes(sqlite_ops: OpsClient) -> None:
+    files = [
+        ("manual.pdf", media.pdf_with_text_layer()),
+        ("guide.docx", media.docx_document()),
+        ("page.html", media.html_page()),
+        ("faq.csv", media.faq_csv()),
+        ("error-screen.png", media.text_image(["Error E-104", "Network cable unplugged"])),
+        ("howto.wav", media.speech_wav("To reset the router, hold the reset button for ten seconds.")),
+    ]
+    response = sqlite_ops.upload(*files)
+    assert response.status_code == 202, response.text
+    for accepted in response.json():
+        doc = sqlite_ops.wait_done(accepted["id"])
+        assert doc["status"] == "indexed", (doc["filename"], doc["error"])
+        assert doc["chunks"] == sqlite_ops.vector_count(doc["id"]) > 0
+
+    hits = sqlite_ops.search("error E-104 network cable", k=3)
+    assert hits[0]["source"] == "error-screen.png"
+    spoken = sqlite_ops.search("reset the router", k=3)
+    assert spoken[0]["source"] == "howto.wav"
+
+
+def test_reupload_replaces_the_chunks(sqlite_ops: OpsClient) -> None:
+    first = sqlite_ops.wait_done(sqlite_ops.upload(("policy.md", MANUAL)).json()[0]["id"])
+    again = sqlite_ops.upload(("policy.md", MANUAL))  # same bytes: nothing to do
+    assert again.json()[0]["id"] == first["id"]
+    assert sqlite_ops.document(first["id"])["version"] == 1
+
+    changed = b"# Returns\n\n## Return window\nYou can return any item within 45 days of delivery for a refund.\n"
+    second = sqlite_ops.wait_done(sqlite_ops.upload(("policy.md", changed)).json()[0]["id"])
+    assert second["id"] == first["id"] and second["version"] == 2 and second["status"] == "indexed"
+    assert sqlite_ops.vector_count(second["id"]) == second["chunks"] == sqlite_ops.chunk_rows(second["id"])
+    listed = sqlite_ops.client.get("/v1/kb/documents", headers=sqlite_ops.headers).json()
+    assert [d["filename"] for d in listed].count("policy.md") == 1
+    hits = sqlite_ops.search("pair the remote", k=5)
+    assert all("Back and Play" not in h["snippet"] for h in hits)
+
+
+def test_delete_removes_vectors_rows_and_document(sqlite_ops: OpsClient) -> None:
+    doc = sqlite_ops.wait_done(sqlite_ops.upload(("to-delete.md", MANUAL)).json()[0]["id"])
+    response = sqlite_ops.client.delete(f"/v1/kb/documents/{doc['id']}", headers=sqlite_ops.headers)
+    assert response.status_code == 204
+    assert sqlite_ops.vector_count(doc["id"]) == 0
+    assert sqlite_ops.chunk_rows(doc["id"]) == 0
+    gone = sqlite_ops.client.get(f"/v1/kb/documents/{doc['id']}", headers=sqlite_ops.headers)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("filename", "make", "code"),
+    [
+        ("broken.pdf", media.truncated_pdf, "corrupt_document"),
+        ("broken.docx", media.corrupt_docx, "corrupt_document"),
+        ("bomb.docx", media.zip_bomb_docx, "archive_bomb"),
+        ("bomb.png", media.decompression_bomb_png, "decompression_bomb"),
+        ("liar.wav", media.lying_wav, "corrupt_document"),
+    ],
+)
+def test_bad_files_end_failed_with_a_reason_and_no_chunks(sqlite_ops: OpsClient, filename, make, code) -> None:  # type: ignore[no-untyped-def]
+    response = sqlite_ops.upload((filename, make()))
+    assert response.status_code == 202, response.text  # the type is right; what is inside is not
+    doc = sqlite_ops.wait_done(response.json()[0]["id"])
+    assert doc["status"] == "failed"
+    assert doc["error"].startswith(code), doc["error"]
+    assert doc["chunks"] == 0
+    assert sqlite_ops.vector_count(doc["id"]) == 0 and sqlite_ops.chunk_rows(doc["id"]) == 0
+
+
+def test_lying_type_is_refused_and_the_batch_stores_nothing(sqlite_ops: OpsClient) -> None:
+    png = media.text_image(["hello"])
+    response = sqlite_ops.upload(("good.md", MANUAL), ("invoice.pdf", png))
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and "invoice.pdf" in error["message"]
+    assert sqlite_ops.client.get("/v1/kb/documents", headers=sqlite_ops.headers).json() == []
+
+
+def test_executable_is_refused(sqlite_ops: OpsClient) -> None:
+    response = sqlite_ops.upload(("setup.md", b"\x7fELF\x02\x01\x01" + b"\x00" * 200))
+    assert response.status_code == 415
+
+
+def test_over_the_size_limit_is_413_before_the_body_is_read(make_settings, models, workspace) -> None:  # type: ignore[no-untyped-def]
+    from kb.runtime import Runtime
+    from tests.integration.ingest.conftest import _client
+
+    settings = make_settings(max_upload_bytes=2_000)
+    for ops in _client(settings, Runtime(settings, models), workspace, lambda _id: None):
+        big = b"# Big\n\n" + b"word " * 10_000
+        response = ops.upload(("big.md", big))
+        assert response.status_code == 413
+        assert response.json()["error"]["code"] == "payload_too_large"
+
+        def chunks():  # type: ignore[no-untyped-def]
+            yield b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.md"\r\n\r\n'
+            for _ in range(100):
+                yield b"y" * 1000
+            yield b"\r\n--x--\r\n"
+
+        streamed = ops.client.post(
+            "/v1/kb/documents",
+            headers={**ops.headers, "Content-Type": "multipart/form-data; boundary=x"},
+            content=chunks(),
+        )
+        assert streamed.status_code == 413
+        assert ops.client.get("/v1/kb/documents", headers=ops.headers).json() == []
+
+
+def test_hostile_file_name_never_becomes_a_path(sqlite_ops: OpsClient) -> None:
+    response = sqlite_ops.upload(("../../../etc/cron.d/evil.md", MANUAL))
+    assert response.status_code == 202
+    doc = sqlite_ops.wait_done(response.json()[0]["id"])
+    assert "/" not in doc["filename"] and ".." not in doc["filename"]
+    assert doc["status"] == "indexed"
+    blobs = list((sqlite_ops.settings.blobs_path).rglob("*"))
+    assert all("evil" not in p.name and "etc" not in p.parts for p in blobs)
