@@ -25,6 +25,10 @@ from retrieval.protocol import Hit
 FUSED = "rrf"  # key under which the RRF score is also kept in ``Hit.scores``
 SCORE_FUSED = "fused"  # ... and the score-fusion score
 
+# Tuned on emanual TV / stackfaq (benchmarks/retrieval_tune.py): equal weights on normalised BM25 and dense
+# scores; other retrievers (visual, graph) default to 1.0 unless the caller says otherwise.
+DEFAULT_SCORE_WEIGHTS: dict[str, float] = {"sparse": 0.5, "dense": 0.5}
+
 Aggregation = Literal["max", "sum", "top2"]
 FusionMethod = Literal["rrf", "score"]
 HitKey = Callable[[Hit], str]

@@ -1,0 +1,104 @@
+"""How likely the knowledge base answers the question: a score in [0, 1] from the retrieval evidence.
+
+Features (computed from the question and the reranked hits, no model of its own):
+
+- ``top_rerank``: the reranker's probability that the best candidate is relevant;
+- ``margin``: how far the best candidate's reranked log-odds lead the second's (a clear winner vs a tie);
+- ``top_sentence``: the best question-sentence cosine among the top three (is one sentence *about* this?);
+- ``top_chunk``: the best question-chunk cosine among the top three;
+- ``coverage_top``: the share of the question's content terms found in the best candidate;
+- ``coverage_union``: ... found anywhere in the top three (a multi-part question answered across passages);
+- ``missing_rare``: the share of content terms that no top-three passage contains *and* that the retrievers'
+  BM25 evidence did not match at all (typically the name of a thing the knowledge base does not cover);
+- ``agreement``: whether BM25 and dense both returned the best candidate;
+- ``short_question``: 1 for a question with at most two content terms ("Regional differences", "and the
+  fee?"), which is more often underspecified than answerable.
+
+A logistic model maps them to a probability; its coefficients and the decision threshold are fitted on
+MTRAG-UN (answerable vs unanswerable/underspecified, over its closed passage pool) by
+``benchmarks/tune/fit_answerability.py`` and stored in ``retrieval/calibration/answerability.json``. The
+threshold is chosen for >= 0.90 precision on "answer"; the lead puts it in ``Settings.answer_threshold``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from core.errors import InvalidInput
+from retrieval.protocol import Hit
+from retrieval.rerank import CALIBRATION_DIR, RERANK, LinearWeights, sigmoid
+from retrieval.text_features import content_terms, coverage, term_set
+
+FEATURES = (
+    "top_rerank",
+    "margin",
+    "top_sentence",
+    "top_chunk",
+    "coverage_top",
+    "coverage_union",
+    "missing_rare",
+    "agreement",
+    "short_question",
+)
+DEFAULT_PATH = CALIBRATION_DIR / "answerability.json"
+TOP = 3
+
+
+@runtime_checkable
+class AnswerabilityScorer(Protocol):
+    def score(self, question: str, hits: Sequence[Hit]) -> float:
+        """Probability in [0, 1] that ``hits`` (reranked, best first) hold the answer to ``question``."""
+        ...
+
+
+def answerability_features(question: str, hits: Sequence[Hit]) -> dict[str, float]:
+    """The feature row for ``hits`` as returned by :class:`retrieval.rerank.EvidenceReranker` (other hits
+    work too: a missing feature reads as 0)."""
+    terms = content_terms(question)
+    top = list(hits[:TOP])
+    if not top:
+        return dict.fromkeys(FEATURES, 0.0) | {"short_question": float(len(terms) <= 2), "missing_rare": 1.0}
+    first = top[0]
+    second = top[1].scores.get(RERANK, top[1].score) if len(top) > 1 else None
+    first_score = first.scores.get(RERANK, first.score)
+    term_sets = [term_set(f"{h.title} {h.heading} {h.text}") for h in top]
+    union = set().union(*term_sets)
+    missing = [t for t in terms if t not in union]
+    return {
+        "top_rerank": sigmoid(first_score) if RERANK in first.scores else 0.0,
+        "margin": min(5.0, max(0.0, first_score - second)) / 5.0 if second is not None else 1.0,
+        "top_sentence": max(h.scores.get(f"{RERANK}.sentence_max", 0.0) for h in top),
+        "top_chunk": max(h.scores.get(f"{RERANK}.chunk_sim", h.scores.get("dense", 0.0)) for h in top),
+        "coverage_top": coverage(terms, term_sets[0]),
+        "coverage_union": coverage(terms, union),
+        "missing_rare": len(missing) / len(terms) if terms else 0.0,
+        "agreement": float({"dense", "sparse"} <= set(first.ranks)),
+        "short_question": float(len(terms) <= 2),
+    }
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """:class:`AnswerabilityScorer` as a logistic model; ``threshold`` is the calibrated answer cut-off."""
+
+    weights: LinearWeights
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> AnswerabilityModel:
+        weights = LinearWeights.load(path)
+        try:
+            threshold = float(json.loads(Path(path).read_text(encoding="utf-8"))["threshold"])
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidInput(f"{path} has no usable 'threshold': {exc}") from exc
+        return cls(weights, threshold)
+
+    def score(self, question: str, hits: Sequence[Hit]) -> float:
+        return sigmoid(self.weights.apply(answerability_features(question, hits)))
+
+    def answerable(self, question: str, hits: Sequence[Hit]) -> bool:
+        return self.score(question, hits) >= self.threshold

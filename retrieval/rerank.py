@@ -1,0 +1,209 @@
+"""Reranking the fused candidates with evidence the first-stage retrievers do not look at.
+
+The first stage compares the question with a whole chunk (one MiniLM vector, one BM25 bag of words). The
+default :class:`EvidenceReranker` looks closer, at a handful of candidates, with no model of its own (it takes
+the shared text encoder as a function, so it never loads weights itself):
+
+- ``sentence_max``: the best cosine between the question and any single sentence of the candidate (an
+  answer is usually one sentence; a chunk vector dilutes it among the others);
+- ``chunk_sim``: the question-chunk cosine (from the dense retriever's evidence when it has it);
+- ``coverage``: the share of the question's content terms the candidate contains (title and headings
+  included); ``title_coverage``: the share found in its title and headings alone;
+- ``agreement``: the share of the retrievers that ran which returned this candidate;
+- ``bm25``: its BM25 score relative to the best BM25 score among the candidates;
+- ``prior``/``rank_prior``: the first stage's own fused score (relative to the best) and 1/rank.
+
+A linear model combines them; its weights are fitted on development data (emanual questions, stackfaq,
+doc2dial; never grocery/test) by ``benchmarks/tune/fit_reranker.py`` and stored in
+``retrieval/calibration/rerank.json``. Every feature is kept on the returned hits (``scores["rerank.<name>"]``)
+for the answerability score and for agents to inspect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from core.errors import InvalidInput
+from embed.protocol import Vectors
+from retrieval.protocol import Hit
+from retrieval.text_features import content_terms, coverage, split_sentences, term_set
+
+Encode = Callable[[Sequence[str]], Vectors]
+
+FEATURES = (
+    "sentence_max",
+    "chunk_sim",
+    "coverage",
+    "title_coverage",
+    "agreement",
+    "bm25",
+    "prior",
+    "rank_prior",
+)
+RERANK = "rerank"  # key of the reranked score in ``Hit.scores``; features go under "rerank.<feature>"
+RETRIEVERS = frozenset({"dense", "sparse", "visual", "image_dense", "graph"})
+CALIBRATION_DIR = Path(__file__).parent / "calibration"
+DEFAULT_WEIGHTS_PATH = CALIBRATION_DIR / "rerank.json"
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None) -> list[Hit]:
+        """``hits`` (best first from the first stage) reordered best first; returns copies whose ``score`` is
+        the reranked score (also under ``scores["rerank"]``). Hits past the reranker's candidate budget keep
+        their relative order after the reranked ones."""
+        ...
+
+
+@dataclass(frozen=True)
+class LinearWeights:
+    """``score = intercept + sum(coefficients[f] * feature[f])`` (a logistic model's log-odds)."""
+
+    intercept: float
+    coefficients: dict[str, float]
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearWeights:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            weights = cls(float(data["intercept"]), {k: float(v) for k, v in data["coefficients"].items()})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"cannot read model weights from {path}: {exc}") from exc
+        unknown = set(weights.coefficients) - set(data.get("features", weights.coefficients))
+        if unknown:
+            raise InvalidInput(f"weights in {path} name unknown features {sorted(unknown)}")
+        return cls(weights.intercept, weights.coefficients, dict(data.get("meta", {})))
+
+    def save(self, path: Path, features: Sequence[str]) -> None:
+        payload = {
+            "features": list(features),
+            "intercept": self.intercept,
+            "coefficients": self.coefficients,
+            "meta": self.meta,
+        }
+        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    def apply(self, features: Mapping[str, float]) -> float:
+        return self.intercept + sum(w * features.get(name, 0.0) for name, w in self.coefficients.items())
+
+
+class EvidenceReranker:
+    """:class:`Reranker` on per-sentence similarity, term coverage, title match and retriever agreement.
+
+    ``encode`` must return L2-normalised rows (the embedder's ``embed_texts``). Sentence vectors are cached per
+    chunk (by id and text), so a popular chunk costs its encoding once.
+    """
+
+    def __init__(
+        self,
+        encode: Encode,
+        weights: LinearWeights | None = None,
+        max_candidates: int = 12,
+        max_sentences: int = 6,
+        cache_size: int = 4096,
+    ) -> None:
+        self.encode = encode
+        self.weights = weights if weights is not None else default_weights()
+        self.max_candidates = max_candidates
+        self.max_sentences = max_sentences
+        self._cache: OrderedDict[str, Vectors] = OrderedDict()
+        self._cache_size = cache_size
+
+    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None) -> list[Hit]:
+        head, tail = list(hits[: self.max_candidates]), list(hits[self.max_candidates :])
+        if not head:
+            return []
+        rows = self.features(query, head)
+        scored = []
+        for hit, row in zip(head, rows, strict=True):
+            score = self.weights.apply(row)
+            copy = dataclasses.replace(hit, ranks=dict(hit.ranks), scores=dict(hit.scores), score=score)
+            copy.scores[RERANK] = score
+            copy.scores.update({f"{RERANK}.{name}": value for name, value in row.items()})
+            scored.append(copy)
+        scored.sort(key=lambda h: -h.score)
+        floor = scored[-1].score
+        rest = [
+            dataclasses.replace(h, score=floor - 1.0 - i, ranks=dict(h.ranks), scores=dict(h.scores))
+            for i, h in enumerate(tail)
+        ]
+        out = scored + rest
+        return out if limit is None else out[:limit]
+
+    def features(self, query: str, hits: Sequence[Hit]) -> list[dict[str, float]]:
+        """One feature row per hit (the order of ``hits``), every value finite and roughly in [0, 1]."""
+        if not hits:
+            return []
+        query_vector = np.asarray(self.encode([query]), dtype=np.float32)[0]
+        terms = content_terms(query)
+        ran = {name for h in hits for name in h.ranks if name in RETRIEVERS} or {"dense"}
+        best_prior = max((h.score for h in hits), default=0.0)
+        best_bm25 = max((h.scores.get("sparse", 0.0) for h in hits), default=0.0)
+        missing_dense = [h for h in hits if "dense" not in h.scores]
+        computed = self._chunk_similarities(query_vector, missing_dense)
+        rows = []
+        for position, hit in enumerate(hits):
+            label = f"{hit.title} {hit.heading}"
+            sentence_vectors = self._sentence_vectors(hit)
+            sentence_max = float(np.max(sentence_vectors @ query_vector)) if len(sentence_vectors) else 0.0
+            rows.append(
+                {
+                    "sentence_max": sentence_max,
+                    "chunk_sim": float(hit.scores.get("dense", computed.get(hit.chunk_id, 0.0))),
+                    "coverage": coverage(terms, term_set(f"{label} {hit.text}")),
+                    "title_coverage": coverage(terms, term_set(label)) if terms else 0.0,
+                    "agreement": len(ran & set(hit.ranks)) / len(ran),
+                    "bm25": hit.scores.get("sparse", 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+                    "prior": hit.score / best_prior if best_prior > 0 else 0.0,
+                    "rank_prior": 1.0 / (position + 1),
+                }
+            )
+        return rows
+
+    def _chunk_similarities(self, query_vector: Vectors, hits: Sequence[Hit]) -> dict[str, float]:
+        if not hits:
+            return {}
+        vectors = np.asarray(self.encode([_chunk_text(h) for h in hits]), dtype=np.float32)
+        return {h.chunk_id: float(v @ query_vector) for h, v in zip(hits, vectors, strict=True)}
+
+    def _sentence_vectors(self, hit: Hit) -> Vectors:
+        key = hashlib.sha1(f"{hit.chunk_id}\x1f{hit.heading}\x1f{hit.text}".encode()).hexdigest()
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        sentences = split_sentences(hit.text, self.max_sentences)
+        context = hit.heading.split(" > ")[-1] if hit.heading else hit.title
+        texts = [f"{context}: {s}" if context else s for s in sentences]
+        vectors = np.asarray(self.encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+        self._cache[key] = vectors
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return vectors
+
+
+def _chunk_text(hit: Hit) -> str:
+    context = " > ".join(p for p in (hit.title, hit.heading) if p)
+    return f"{context}\n{hit.text}" if context else hit.text
+
+
+def default_weights() -> LinearWeights:
+    """The fitted weights shipped with Bindesk; if the file is missing, a hand-set fallback."""
+    if DEFAULT_WEIGHTS_PATH.exists():
+        return LinearWeights.load(DEFAULT_WEIGHTS_PATH)
+    return LinearWeights(0.0, {"sentence_max": 2.0, "chunk_sim": 2.0, "coverage": 1.0, "prior": 1.0})
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))

@@ -1,0 +1,98 @@
+"""Small, dependency-free text features shared by reranking and the answerability score.
+
+Content terms are the words a question is really about: lower-cased word tokens minus English function words
+and question boilerplate, reduced by a light suffix stripper so "recording"/"records"/"recorded" meet. No
+model, no download; deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+# Function words plus words every support question uses ("how do I ...", "can you tell me ..."): they say
+# nothing about which passage answers.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing done down during each either else etc ever every few for
+    from further get gets got had has have having he her here hers him his how however i if in into is it its
+    itself just let me might more most much must my myself need needs no nor not now of off on once one only or
+    other our ours out over own please really same shall she should so some such than that the their theirs
+    them then there these they this those through to too under until up upon us use used using very want wants
+    was way we were what whats when where whether which while who whom why will with within without would yes
+    you your yours yourself tell know like thanks thank hi hello ok okay""".split()
+)
+
+_SUFFIXES = (
+    ("ational", "ate"),
+    ("ization", "ize"),
+    ("ations", "ate"),
+    ("ation", "ate"),
+    ("ments", "ment"),
+    ("ings", ""),
+    ("ing", ""),
+    ("ied", "y"),
+    ("ies", "y"),
+    ("ed", ""),
+    ("es", ""),
+    ("s", ""),
+)
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper (plurals, -ing/-ed, a final -e), so "schedule", "scheduled" and
+    "scheduling" meet; leaves short and non-alphabetic words alone."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + replacement
+            if suffix in ("ing", "ings", "ed") and len(word) > 3 and word[-1] == word[-2] not in "lsz":
+                word = word[:-1]  # "stopped" -> "stop", but "called" -> "call"
+            break
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def content_terms(text: str) -> list[str]:
+    """Distinct stemmed content terms of ``text``, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
+            seen.setdefault(stem(word), None)
+    return list(seen)
+
+
+def term_set(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}
+
+
+def coverage(terms: Iterable[str], passage_terms: set[str]) -> float:
+    """Share of ``terms`` found in ``passage_terms`` (1.0 when there are no terms: nothing is missing)."""
+    wanted = list(terms)
+    if not wanted:
+        return 1.0
+    return sum(1 for t in wanted if t in passage_terms) / len(wanted)
+
+
+def split_sentences(text: str, max_sentences: int, min_chars: int = 12) -> list[str]:
+    """Sentences (and lines) of ``text``; fragments shorter than ``min_chars`` join their neighbour, and
+    beyond ``max_sentences`` the rest is merged into the last one so nothing is dropped from view."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    merged: list[str] = []
+    for part in parts:
+        if merged and (len(part) < min_chars or len(merged[-1]) < min_chars):
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    if len(merged) > max_sentences:
+        merged = [*merged[: max_sentences - 1], " ".join(merged[max_sentences - 1 :])]
+    return merged

@@ -1,0 +1,38 @@
+"""Content terms, coverage and sentence splitting used by reranking and answerability."""
+
+from __future__ import annotations
+
+from retrieval.text_features import content_terms, coverage, split_sentences, stem, term_set
+
+
+def test_content_terms_drop_question_boilerplate_and_meet_word_forms() -> None:
+    assert content_terms("How do I cancel the scheduled recordings?") == ["cancel", "schedul", "record"]
+    assert content_terms("schedule a recording") == ["schedul", "record"]
+    assert content_terms("Can you tell me what the weather is?") == ["weather"]
+    assert content_terms("error E4417 and 4417") == ["error", "e4417", "4417"]
+
+
+def test_stem_is_light_and_leaves_short_or_odd_words() -> None:
+    assert stem("stopped") == "stop"
+    assert stem("called") == "call"
+    assert stem("batteries") == "battery"
+    assert stem("was") == "was"
+    assert stem("e4417") == "e4417"
+    assert stem("changing") == stem("changes") == stem("change") == "chang"
+
+
+def test_coverage_counts_terms_found() -> None:
+    passage = term_set("To cancel a scheduled recording, open Recordings and select Delete.")
+    assert coverage(content_terms("How do I cancel a scheduled recording?"), passage) == 1.0
+    assert coverage(content_terms("cancel the dishwasher cycle"), passage) == 1 / 3
+    assert coverage([], passage) == 1.0
+
+
+def test_split_sentences_joins_fragments_and_caps_the_count() -> None:
+    text = "Press Home. Then OK. Select Settings > Picture to adjust the picture. Done! " + " ".join(
+        f"Sentence number {i} is here." for i in range(10)
+    )
+    parts = split_sentences(text, max_sentences=4)
+    assert len(parts) == 4
+    assert parts[0] == "Press Home. Then OK."  # "Then OK." alone is too short to stand as a sentence
+    assert "Sentence number 9 is here." in parts[-1]  # nothing dropped, the tail is merged
