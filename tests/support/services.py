@@ -69,7 +69,7 @@ def redis_test_url(db: int = REDIS_TEST_DB) -> str:
     return url
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.25, message: str = "condition") -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float, interval: float = 0.25, message: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -82,7 +82,11 @@ def sqlite_ops(make_settings: MakeSettings, models: Models, workspace: str) -> I
     """SQLite; every upload is indexed in-process before the upload call returns (the CLI's path)."""
     settings = make_settings()
     runtime = Runtime(settings, models)
-    yield from _client(settings, runtime, workspace, lambda document_id: index_document(runtime, document_id) and None)
+    yield from _client(settings, runtime, workspace, lambda document_id: _index_now(runtime, document_id))
+
+
+def _index_now(runtime: Runtime, document_id: str) -> None:
+    index_document(runtime, document_id)
 
 
 @dataclass

@@ -93,7 +93,7 @@ def test_delete_removes_vectors_rows_and_document(sqlite_ops: OpsClient) -> None
         ("liar.wav", media.lying_wav, "corrupt_document"),
     ],
 )
-def test_bad_files_end_failed_with_a_reason_and_no_chunks(sqlite_ops: OpsClient, filename, make, code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_end_failed_with_a_reason_and_no_chunks(sqlite_ops: OpsClient, filename, make, code) -> None:
     response = sqlite_ops.upload((filename, make()))
     assert response.status_code == 202, response.text  # the type is right; what is inside is not
     doc = sqlite_ops.wait_done(response.json()[0]["id"])
@@ -117,7 +117,7 @@ def test_executable_is_refused(sqlite_ops: OpsClient) -> None:
     assert response.status_code == 415
 
 
-def test_over_the_size_limit_is_413_before_the_body_is_read(make_settings, models, workspace) -> None:  # type: ignore[no-untyped-def]
+def test_over_the_size_limit_is_413_before_the_body_is_read(make_settings, models, workspace) -> None:
     from kb.runtime import Runtime
     from tests.integration.ingest.conftest import _client
 
@@ -128,7 +128,7 @@ def test_over_the_size_limit_is_413_before_the_body_is_read(make_settings, model
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "payload_too_large"
 
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks():
             yield b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.md"\r\n\r\n'
             for _ in range(100):
                 yield b"y" * 1000
