@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, authenticate, require_role
-from core.db import session_factory
+from core.db import session_scope
 from core.models import Role
 from core.settings import Settings
 from kb.runtime import Runtime
@@ -27,15 +27,8 @@ def get_runtime(request: Request) -> Runtime:
 
 def get_session(request: Request) -> Iterator[Session]:
     """A database session per request: committed when the route returns, rolled back if it raises."""
-    session = session_factory(request.app.state.settings)()
-    try:
+    with session_scope(request.app.state.settings) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
