@@ -136,13 +136,15 @@ def build_chat_world(
     models: Models,
     kb: Sequence[KbFile],
     settings_overrides: Mapping[str, object] | None = None,
+    own_generator: bool = False,
 ) -> ChatWorld:
-    """A fresh workspace under ``root`` with ``kb`` uploaded and indexed; its client closes with ``stack``."""
+    """A fresh workspace under ``root`` with ``kb`` uploaded and indexed; its client closes with ``stack``.
+    ``own_generator``: the generator comes from this world's settings, the other models from ``models``."""
     values: dict[str, object] = {"data_dir": root / "var", "milvus_uri": milvus_uri, "redis_url": ""}
     values.update(settings_overrides or {})
     settings = Settings(**values)  # type: ignore[arg-type]
     migrate(settings)
-    runtime = Runtime(settings, models)
+    runtime = Runtime(settings, models_with_generator(models, settings) if own_generator else models)
     workspace = f"c{uuid.uuid4().hex[:12]}"
     ops, agent, widget = _keys(settings, workspace)
 

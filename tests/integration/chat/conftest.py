@@ -17,17 +17,18 @@ MakeChatWorld = Callable[..., ChatWorld]
 def make_chat_world(
     tmp_path_factory: pytest.TempPathFactory, milvus_uri: str, models: Models
 ) -> Iterator[MakeChatWorld]:
-    """``make(kb, settings_overrides=None, world_models=None) -> ChatWorld``, once or more per module: each call
+    """``make(kb, settings_overrides=None, own_generator=False) -> ChatWorld``, once or more per module: each call
     a fresh workspace with ``kb`` (file name, bytes) uploaded and indexed, on the session's vector server and
-    models (``world_models`` replaces them, e.g. for another generator backend). Clients close with the module."""
+    models. ``own_generator``: the generator is the one the world's settings choose (``generator``, ``t5_*``,
+    ``openai_*`` overrides), beside the session's embedder, OCR and speech models. Clients close with the module."""
     with ExitStack() as stack:
 
         def make(
             kb: Sequence[KbFile],
             settings_overrides: Mapping[str, object] | None = None,
-            world_models: Models | None = None,
+            own_generator: bool = False,
         ) -> ChatWorld:
             root = tmp_path_factory.mktemp("chat-world")
-            return build_chat_world(stack, root, milvus_uri, world_models or models, kb, settings_overrides)
+            return build_chat_world(stack, root, milvus_uri, models, kb, settings_overrides, own_generator)
 
         yield make

@@ -1,0 +1,153 @@
+"""Whole turns through the HTTP API answered by the ``t5`` and ``openai`` generator backends, chosen in Settings
+as ``BINDESK_GENERATOR`` would choose them, with everything else real (milvus-lite, SQLite, embedder).
+
+``t5``: a 2-layer T5 with a word-level tokenizer, built and fine-tuned here (``generation.finetune``) until it
+writes the reset answer; ``openai``: a fake OpenAI-compatible server on loopback (the one the generation tests
+use) that quotes the first passage it is sent. Each checks that the answer comes back as plain text with a
+citation of the article it came from, and the openai one that the retrieved article is what the model was sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generation.datasets import TrainingExample, TrainingPassage, write_jsonl
+from generation.finetune import finetune_t5
+from generation.prompting import build_seq2seq_input
+from tests.integration.chat.chatworld import ChatWorld, markdown
+from tests.integration.chat.conftest import MakeChatWorld
+from tests.integration.generation.conftest import FakeModelServer, fake_model_server  # noqa: F401 (fixture)
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+pytestmark = pytest.mark.integration
+
+RESET_TEXT = (
+    "To restore the factory settings, press and hold the recessed reset button on the back of the Nimbus router "
+    "for ten seconds with a paperclip."
+)
+WARRANTY_TEXT = "Every Nimbus router comes with a two-year limited warranty that covers hardware faults."
+KB = [
+    ("router-reset.md", markdown("Resetting the Nimbus router", RESET_TEXT)),
+    ("warranty.md", markdown("Nimbus warranty", WARRANTY_TEXT)),
+]
+QUESTION = "How do I reset my Nimbus router to factory settings?"
+T5_ANSWER = "Press and hold the recessed reset button for ten seconds [1]."
+MARKUP = re.compile(r"\[\d+\]|[*_#`<>]")  # citation markers, Markdown or HTML left in the answer
+
+
+def _assert_plain_cited_answer(world: ChatWorld, turn: dict[str, Any]) -> None:
+    assert turn["decision"] == "answer" and not turn["escalated"], turn
+    assert turn["citations"], turn
+    assert world.cited_files(turn)[0] == "router-reset.md"
+    answer = turn["answer"]
+    assert answer.strip() and not MARKUP.search(answer), answer
+    assert "reset button" in answer.lower()
+
+
+# --- t5 ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A tiny T5 fine-tuned on one example (the reset answer) so that it writes that answer for any input."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model gains nothing from threads on a shared machine
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    example = TrainingExample(
+        QUESTION,
+        [TrainingPassage("Resetting the Nimbus router", RESET_TEXT), TrainingPassage("Nimbus warranty", WARRANTY_TEXT)],
+        T5_ANSWER,
+    )
+    tokenizer = _word_tokenizer([build_seq2seq_input(example.to_request(), lambda s: len(s.split()), 512), T5_ANSWER])
+    base = tmp_path_factory.mktemp("tiny-t5-base")
+    torch.manual_seed(0)
+    config = transformers.T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_ff=64,
+        d_kv=8,
+        num_heads=2,
+        num_layers=2,
+        num_decoder_layers=2,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )
+    transformers.T5ForConditionalGeneration(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    work = tmp_path_factory.mktemp("tiny-t5-finetune")
+    write_jsonl([example], work / "train.jsonl")
+    result = finetune_t5(base, work / "train.jsonl", work / "out", epochs=80, lr=1e-2, batch_size=1, device="cpu")
+    try:
+        yield result.out_dir
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _word_tokenizer(texts: list[str]) -> Any:
+    """A word-level tokenizer over ``texts`` (no download, no sentencepiece); other words become <unk>."""
+    from tokenizers import Tokenizer, pre_tokenizers, processors
+    from tokenizers import models as tokenizer_models
+    from transformers import PreTrainedTokenizerFast
+
+    splitter = pre_tokenizers.Whitespace()
+    words = sorted({word for text in texts for word, _ in splitter.pre_tokenize_str(text)})
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{word: i + 3 for i, word in enumerate(words)}}
+    backend = Tokenizer(tokenizer_models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = splitter
+    backend.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def _world_with_generator(make: MakeChatWorld, overrides: dict[str, object]) -> ChatWorld:
+    """A world whose settings choose the generator (the session's embedder, OCR and speech models beside it)."""
+    world = make(KB, overrides, own_generator=True)
+    assert world.runtime.generator.name == overrides["generator"]
+    return world
+
+
+def test_a_turn_answered_by_the_t5_backend(make_chat_world: MakeChatWorld, tiny_t5_dir: Path) -> None:
+    world = _world_with_generator(make_chat_world, {"generator": "t5", "t5_model_dir": tiny_t5_dir, "t5_device": "cpu"})
+    turn = world.ask(world.start(), QUESTION)
+    _assert_plain_cited_answer(world, turn)
+
+
+# --- openai -----------------------------------------------------------------------------------------------------
+
+
+def _quote_first_passage(body: dict[str, Any]) -> str:
+    """A model that answers with the first sentence of passage 1, cited [1], in light Markdown."""
+    prompt = body["messages"][-1]["content"]
+    first = re.search(r'<passage number="1"[^>]*>\n(.*?)\n</passage>', prompt, re.DOTALL)
+    assert first is not None, prompt
+    sentence = first.group(1).strip().split(". ")[0].rstrip(".")
+    return f"**{sentence}** [1]."
+
+
+def test_a_turn_answered_by_the_openai_backend(
+    make_chat_world: MakeChatWorld,
+    fake_model_server: FakeModelServer,  # noqa: F811 (the imported fixture)
+) -> None:
+    fake_model_server.reply = _quote_first_passage
+    overrides: dict[str, object] = {
+        "generator": "openai",
+        "openai_base_url": fake_model_server.base_url,
+        "openai_model": "tiny-llm",
+        "openai_timeout_seconds": 30.0,
+    }
+    world = _world_with_generator(make_chat_world, overrides)
+    turn = world.ask(world.start(), QUESTION)
+
+    _assert_plain_cited_answer(world, turn)
+    (body,) = fake_model_server.requests
+    prompt = body["messages"][-1]["content"]
+    assert QUESTION in prompt and "recessed reset button" in prompt  # the retrieved article was sent
+    assert body["model"] == "tiny-llm"
