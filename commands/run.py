@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 from core.db import migrate, session_scope
 from core.models import ApiKey, Role
@@ -22,6 +25,7 @@ def run_serve(settings: Settings) -> int:
     from api.app import create_app
 
     migrate(settings)
+    load_embedder(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
     return 0
 
@@ -36,10 +40,12 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> int:
 
 
 def run_up(settings: Settings) -> int:
-    """Database migrated, vector server, one worker, and the API in the foreground; Ctrl-C stops all."""
+    """Database migrated, vector server, one worker, and the API in the foreground; Ctrl-C or SIGTERM stops all."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_embedder(settings)  # before anything starts: a bad checkpoint leaves nothing running
     migrate(settings)
     _first_run_keys(settings)
+    _stop_cleanly_on_sigterm()
     with vector_service(settings):
         worker = WorkerProcess(settings, settings.data_dir / "worker.log").start()
         log.info("worker started (log: %s)", settings.data_dir / "worker.log")
@@ -50,6 +56,38 @@ def run_up(settings: Settings) -> int:
             return run_serve(settings)
         finally:
             worker.stop()
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """Make SIGTERM unwind ``run_up`` (stopping the worker and the vector server) and exit 0.
+
+    uvicorn shuts down on SIGTERM and then re-raises the signal to the handler that was there before it; with the
+    default handler the process died on the spot and its worker and milvus-lite server (each in its own session)
+    were left running. A second SIGTERM during that cleanup is ignored so the cleanup finishes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        log.info("stopping (SIGTERM): worker and vector server")
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def load_embedder(settings: Settings) -> None:
+    """Load the configured embedder's weights in this process, or raise the error a person can act on.
+
+    The API would load them in its lifespan anyway (``get_embedder`` caches per settings, so that is then a no-op);
+    doing it first turns a missing or mismatching ImageBind checkpoint into one line and a non-zero exit
+    (:class:`core.errors.ModelUnavailable` / ``CheckpointMismatch``) instead of a failed ASGI startup.
+    """
+    from embed.factory import get_embedder
+
+    embedder = get_embedder(settings)
+    embedder.warm_up()
+    log.info("embedder %s ready (%d-d vectors)", embedder.name, embedder.dense_dim)
 
 
 def _first_run_keys(settings: Settings) -> None:

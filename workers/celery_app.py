@@ -24,9 +24,12 @@ INGEST_TASK = "bindesk.ingest_document"
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("bindesk", broker=settings.broker_url, backend=settings.result_backend, include=["workers.tasks"])
-    transport_options: dict[str, Any] = {"visibility_timeout": settings.queue_visibility_timeout}
-    if settings.broker_url.startswith("sqla"):
-        transport_options["polling_interval"] = 0.5
+    transport_options: dict[str, Any] = {}
+    # kombu's SQLAlchemy transport hands every transport option to create_engine(), which refuses any it does not
+    # know (so sending a task fails): the embedded SQLite broker gets none (it polls once a second, and redelivers
+    # unacknowledged tasks on restart rather than after a visibility timeout).
+    if not settings.broker_url.startswith("sqla"):
+        transport_options["visibility_timeout"] = settings.queue_visibility_timeout
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
