@@ -47,6 +47,7 @@ def run_up(settings: Settings) -> int:
     _first_run_keys(settings)
     _stop_cleanly_on_sigterm()
     with vector_service(settings):
+        _warn_if_indexed_by_another_embedder(settings)
         worker = WorkerProcess(settings, settings.data_dir / "worker.log").start()
         log.info("worker started (log: %s)", settings.data_dir / "worker.log")
         try:
@@ -74,6 +75,21 @@ def _stop_cleanly_on_sigterm() -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+def _warn_if_indexed_by_another_embedder(settings: Settings) -> None:
+    """Say so when documents are indexed but absent from this embedder's collection (the embedder was switched)."""
+    from kb.runtime import Runtime, workspaces_missing_vectors
+
+    missing = workspaces_missing_vectors(Runtime(settings))
+    if missing:
+        log.warning(
+            "workspaces %s have indexed documents but no vectors in the %s embedder's collection (indexed with "
+            "another embedder?): search finds nothing there until they are deleted and uploaded again, or use a "
+            "fresh data directory",
+            ", ".join(missing),
+            settings.embedder,
+        )
 
 
 def load_embedder(settings: Settings) -> None:

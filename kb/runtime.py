@@ -118,3 +118,21 @@ class Runtime:
     def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
         """Load the models this process will use, so the first request does not pay for it."""
         self.models.warm_up(speech=speech, ocr=ocr)
+
+
+def workspaces_missing_vectors(runtime: Runtime, limit: int = 50) -> list[str]:
+    """Workspaces whose database lists indexed chunks while this backend's collection holds none of theirs.
+
+    That is what switching embedders on an existing deployment looks like: each backend has its own collection
+    (``bindesk_chunks_<backend>``), the new one starts empty, and the documents still say ``indexed`` (so an
+    unchanged re-upload is a no-op). Looks at up to ``limit`` workspaces; one count query each.
+    """
+    from sqlalchemy import select
+
+    from core.db import session_scope
+    from core.models import Chunk
+
+    with session_scope(runtime.settings) as session:
+        workspaces = list(session.execute(select(Chunk.workspace_id).distinct().limit(limit)).scalars())
+    store = runtime.store
+    return [workspace for workspace in workspaces if store.count(workspace) == 0]
