@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     _remote_args(ingest)
     ingest.set_defaults(handler=_cmd_ingest)
 
+    reindex = sub.add_parser("reindex", help="index a workspace's documents again (after switching embedders)")
+    reindex.add_argument("--workspace", default="default")
+    reindex.set_defaults(handler=_cmd_reindex)
+
     ask = sub.add_parser("ask", help="ask the assistant one question")
     ask.add_argument("text", nargs="?", default="")
     ask.add_argument("--image")
@@ -139,6 +143,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.url:
         return ingest_remote(args.url, args.key or settings.api_key, args.paths, wait=args.wait)
     return ingest_local(settings, args.workspace, args.paths)
+
+
+def _cmd_reindex(args: argparse.Namespace) -> int:
+    from commands.ingest import reindex_local
+
+    return reindex_local(get_settings(), args.workspace)
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:

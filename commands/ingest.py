@@ -18,7 +18,7 @@ from tqdm import tqdm
 from core.db import migrate, session_scope
 from core.errors import BindeskError
 from core.settings import Settings
-from kb.documents import Upload, accept_uploads
+from kb.documents import Upload, accept_uploads, requeue_documents
 from kb.embedded import vector_service
 
 UPLOAD_BATCH = 16
@@ -76,6 +76,31 @@ def ingest_local(settings: Settings, workspace_id: str, paths: Sequence[str]) ->
     return _summarise(len(files), failures)
 
 
+def reindex_local(settings: Settings, workspace_id: str) -> int:
+    """Index every document of the workspace again with the configured embedder and chunking, here.
+
+    What to run after switching ``BINDESK_EMBEDDER`` (the new backend's collection starts empty) or changing
+    ``BINDESK_CHUNK_TOKENS``. Exits 1 if any document failed.
+    """
+    from kb.indexing import index_document
+    from kb.runtime import Runtime
+
+    migrate(settings)
+    runtime = Runtime(settings)
+    with session_scope(settings) as session:
+        document_ids = requeue_documents(session, workspace_id)
+    failures: list[str] = []
+    with vector_service(settings), tqdm(total=len(document_ids), unit="doc", file=sys.stderr) as bar:
+        runtime.warm_up()
+        for document_id in document_ids:
+            outcome = index_document(runtime, document_id)
+            if outcome.status == "failed":
+                failures.append(f"{document_id}: {outcome.error}")
+            bar.update(1)
+            bar.set_postfix(failed=len(failures))
+    return _summarise(len(document_ids), failures, noun="documents")
+
+
 def ingest_remote(url: str, key: str, paths: Sequence[str], *, wait: bool) -> int:
     files = collect_files(paths)
     headers = {"Authorization": f"Bearer {key}"}
@@ -127,8 +152,8 @@ def _error_text(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
 
 
-def _summarise(total: int, failures: list[str]) -> int:
+def _summarise(total: int, failures: list[str], noun: str = "files") -> int:
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)
-    print(f"{total - len(failures)} of {total} files indexed, {len(failures)} failed", file=sys.stderr)
+    print(f"{total - len(failures)} of {total} {noun} indexed, {len(failures)} failed", file=sys.stderr)
     return 1 if failures else 0

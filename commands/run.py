@@ -85,8 +85,8 @@ def _warn_if_indexed_by_another_embedder(settings: Settings) -> None:
     if missing:
         log.warning(
             "workspaces %s have indexed documents but no vectors in the %s embedder's collection (indexed with "
-            "another embedder?): search finds nothing there until they are deleted and uploaded again, or use a "
-            "fresh data directory",
+            "another embedder?): search finds nothing there until `bindesk reindex --workspace W` "
+            "has run (with the API stopped or not)",
             ", ".join(missing),
             settings.embedder,
         )

@@ -110,6 +110,24 @@ def mark_not_queued(session: Session, workspace_id: str, document_ids: Sequence[
         doc.error = reason
 
 
+def requeue_documents(session: Session, workspace_id: str) -> list[str]:
+    """Every document of the workspace back to ``queued`` at its current version; returns their ids.
+
+    For rebuilding the vectors after switching embedders (the new backend's collection starts empty) or after
+    changing chunking. Indexing the same version again upserts the same chunk ids and replaces the rows, so a
+    reindex never duplicates; a document that failed gets another try.
+    """
+    docs = list_documents(session, workspace_id)
+    for doc in docs:
+        doc.status = DocumentStatus.QUEUED
+        doc.error = None
+        doc.attempts = 0
+        doc.indexed_version = 0
+        doc.updated_at = utcnow()
+    session.flush()
+    return [doc.id for doc in docs]
+
+
 def list_documents(session: Session, workspace_id: str, *, status: str | None = None) -> list[Document]:
     query = select(Document).where(Document.workspace_id == workspace_id)
     if status:

@@ -73,6 +73,22 @@ def test_reupload_replaces_the_chunks(sqlite_ops: OpsClient) -> None:
     assert all("Back and Play" not in h["snippet"] for h in hits)
 
 
+def test_reindex_rebuilds_lost_vectors_and_never_duplicates(sqlite_ops: OpsClient) -> None:
+    from commands.ingest import reindex_local
+
+    doc = sqlite_ops.wait_done(sqlite_ops.upload(("reindex-guide.md", MANUAL)).json()[0]["id"])
+    # What an embedder switch looks like to a workspace: rows say indexed, the collection holds nothing of it.
+    sqlite_ops.runtime.store.delete_document(sqlite_ops.workspace, doc["id"])
+    assert sqlite_ops.vector_count(doc["id"]) == 0
+
+    for _ in range(2):  # a second run replaces, never adds
+        assert reindex_local(sqlite_ops.settings, sqlite_ops.workspace) == 0
+        again = sqlite_ops.document(doc["id"])
+        assert again["status"] == "indexed" and again["version"] == doc["version"]
+        assert sqlite_ops.vector_count(doc["id"]) == again["chunks"] == sqlite_ops.chunk_rows(doc["id"]) > 0
+    assert sqlite_ops.search("pair the remote with the TV", k=3)[0]["source"] == "reindex-guide.md"
+
+
 def test_delete_removes_vectors_rows_and_document(sqlite_ops: OpsClient) -> None:
     doc = sqlite_ops.wait_done(sqlite_ops.upload(("to-delete.md", MANUAL)).json()[0]["id"])
     response = sqlite_ops.client.delete(f"/v1/kb/documents/{doc['id']}", headers=sqlite_ops.headers)
