@@ -153,3 +153,85 @@ def grocery_queries(root: Path, split: str, limit: int | None, seed: int = 0) ->
     if limit is not None and limit < len(rows):
         rows = random.Random(seed).sample(rows, limit)
     return rows
+
+
+# --- doc2dial -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DialTurn:
+    """One user turn of a doc2dial dialogue, with everything said before it (oldest first)."""
+
+    id: str
+    dial_id: str
+    doc_id: str
+    domain: str
+    history: tuple[tuple[str, str], ...]  # (role "user" | "agent", text)
+    question: str
+
+
+def doc2dial_docs(root: Path) -> list[dict[str, Any]]:
+    return read_jsonl(root / "doc2dial" / "docs.jsonl")
+
+
+def doc2dial_turns(root: Path) -> list[DialTurn]:
+    return [
+        DialTurn(
+            r["id"],
+            r["dial_id"],
+            r["doc_id"],
+            r["domain"],
+            tuple((h["role"], h["text"]) for h in r["history"]),
+            r["question"],
+        )
+        for r in read_jsonl(root / "doc2dial" / "queries.jsonl")
+    ]
+
+
+def doc2dial_halves(turns: list[DialTurn]) -> tuple[list[DialTurn], list[DialTurn]]:
+    """(tune, report): dialogues in file order, the first half tunes, as benchmarks/tune/doc2dial_rewrite.py
+    splits them; every turn of a dialogue falls in its dialogue's half."""
+    dialogues = list(dict.fromkeys(t.dial_id for t in turns))
+    tune_ids = set(dialogues[: len(dialogues) // 2])
+    return [t for t in turns if t.dial_id in tune_ids], [t for t in turns if t.dial_id not in tune_ids]
+
+
+def _doc2dial_heading(line: str) -> bool:
+    """doc2dial keeps the web page's section headings as short lines with no closing punctuation."""
+    words = line.split()
+    return 0 < len(words) <= 16 and not line.rstrip().endswith((".", ",", ";", ":"))
+
+
+def write_doc2dial_docs(docs: list[dict[str, Any]], out: Path) -> dict[str, str]:
+    """Each document as the Markdown page an ops person would upload (its headings kept as headings);
+    returns file name -> doc2dial doc id."""
+    names: dict[str, str] = {}
+    for n, doc in enumerate(docs):
+        slug = re.sub(r"[^a-z0-9]+", "-", doc["title"].lower()).strip("-")[:60] or "document"
+        name = f"{doc['domain']}-{n:03d}-{slug}.md"
+        parts = [f"# {doc['title']}", ""]
+        for line in (ln.strip() for ln in doc["text"].split("\n")):
+            if line:
+                parts += [f"## {line}" if _doc2dial_heading(line) else line, ""]
+        (out / name).write_text("\n".join(parts), encoding="utf-8")
+        names[name] = doc["doc_id"]
+    return names
+
+
+# --- mtrag ----------------------------------------------------------------------------------------------------
+def mtrag_pool(root: Path) -> list[dict[str, Any]]:
+    """The closed pool of 1,488 MTRAG-UN passages (passage_id, text, collection)."""
+    return read_jsonl(root / "mtrag" / "reference_passage_pool.jsonl")
+
+
+def mtrag_tasks(root: Path) -> list[dict[str, Any]]:
+    """The 507 MTRAG-UN generation tasks as the data gives them (input turns, contexts, targets, answerability)."""
+    return read_jsonl(root / "mtrag" / "mtragun-human" / "generation_tasks" / "reference.jsonl")
+
+
+def write_mtrag_pool(passages: list[dict[str, Any]], out: Path) -> dict[str, str]:
+    """Each passage as its own text file; returns file name -> passage id."""
+    names: dict[str, str] = {}
+    for passage in passages:
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", passage["passage_id"]) + ".txt"
+        (out / name).write_text(passage["text"].strip() + "\n", encoding="utf-8")
+        names[name] = passage["passage_id"]
+    return names

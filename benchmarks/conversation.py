@@ -1,0 +1,68 @@
+"""``bindesk eval conversation``: the conversation figures of issue 3, each beside its baseline measured in the
+same run, on one throw-away stack (milvus-lite, a real Celery worker; ingest through the real pipeline).
+
+- doc2dial: multi-turn retrieval at document level, last turn vs last 4 turns vs the turn pipeline
+  (:mod:`benchmarks.conversation_doc2dial`).
+- MTRAG-UN: the answer / clarify / escalate decision against the labels, and answer quality
+  (:mod:`benchmarks.conversation_mtrag`).
+- voice: emanual TV questions spoken and transcribed by Whisper vs typed (:mod:`benchmarks.conversation_voice`).
+- latency: whole turns through ``chat.turn.take_turn``, text / photo / voice (:mod:`benchmarks.conversation_latency`).
+
+``--quick`` shrinks every part (one doc2dial domain, 40 MTRAG tasks with a reduced pool, 20 voice questions,
+8 turns of each kind) for iteration; its figures are not comparable with a full run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.conversation_doc2dial import print_doc2dial, run_doc2dial
+from benchmarks.conversation_latency import print_latency, run_latency
+from benchmarks.conversation_mtrag import print_mtrag, run_mtrag
+from benchmarks.conversation_voice import ingest_tv_manual, print_voice, run_voice
+from benchmarks.harness import EvalStack
+
+
+def run(stack: EvalStack, root: Path, work_dir: Path, quick: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+
+    def timed(name: str, part: Callable[[Path], dict[str, Any]]) -> None:
+        sub = work_dir / name
+        sub.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        try:
+            results[name] = part(sub)
+        except Exception as exc:  # one broken part must not lose the others' figures (saved at the end)
+            traceback.print_exc()
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        results[name]["wall_seconds"] = round(time.perf_counter() - started, 1)
+        # The figures as soon as they exist: a run stopped later still leaves them in its log.
+        print(f"conversation: {name} done: {json.dumps(results[name], default=str)}", file=sys.stderr, flush=True)
+
+    timed("doc2dial", lambda sub: run_doc2dial(stack, root, sub, quick))
+    timed("mtrag", lambda sub: run_mtrag(stack, root, sub, quick))
+    timed("voice", lambda sub: {"kb_ingest": ingest_tv_manual(stack, root, sub), **run_voice(stack, root, quick)})
+    timed("latency", lambda sub: run_latency(stack, root, quick))
+    return results
+
+
+def print_report(result: dict[str, Any]) -> None:
+    printers: dict[str, Callable[[dict[str, Any]], None]] = {
+        "doc2dial": print_doc2dial,
+        "mtrag": print_mtrag,
+        "voice": print_voice,
+        "latency": print_latency,
+    }
+    for name, printer in printers.items():
+        part = result.get(name)
+        if part and "error" in part:
+            print(f"\n{name}: FAILED ({part['error']})")
+        elif part:
+            printer(part)
+            print(f"  ({part.get('wall_seconds', '?')} s)")
