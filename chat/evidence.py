@@ -3,7 +3,10 @@ fused and reranked, and the answerability score computed from them."""
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,15 +15,18 @@ from sqlalchemy.orm import Session
 
 from chat.inputs import NormalisedTurn
 from chat.judge import judge_for
+from embed.protocol import Embedder
 from generation.protocol import Passage
 from kb.runtime import Runtime
 from kb.search import RetrievalQuery, chunk_bodies, retrieve, snippet
+from kg.expansion import DEFAULT_HISTORY, HISTORY_LIST, customer_texts, fuse_more, history_queries
 from kg.followup import rewrite_query
 from kg.types import TurnContext
 from retrieval.protocol import Hit
 
 GRAPH_CANDIDATES = 20
 PASSAGES = 5
+HISTORY = DEFAULT_HISTORY
 
 
 @dataclass
@@ -82,24 +88,37 @@ def gather_evidence(
     workspace_id: str,
     norm: NormalisedTurn,
     context: TurnContext,
-    earlier_customer_turns: Sequence[str],
+    history: Sequence[tuple[str, str]],
 ) -> Evidence:
+    """Retrieve, fuse, rerank and score the evidence for this turn.
+
+    ``history`` is the conversation before this turn, oldest first, as ``(role, text)`` with role
+    ``customer``, ``bot`` or ``agent``. The query is the turn rewritten with the focus entities
+    (:func:`kg.followup.rewrite_query`); the last few earlier turns are retrieved too and, with the graph
+    neighbours of the focus entities, join the query's fused list by weighted reciprocal-rank fusion
+    (:class:`kg.expansion.HistoryConfig`, :func:`kg.expansion.fuse_more`), so that a follow-up that names
+    nothing still finds the section the conversation is about.
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     question = norm.words or norm.ocr_text
-    query = rewrite_query(question, context.focus, list(earlier_customer_turns)) if question else ""
-    graph_hits = _graph_candidates(runtime, session, workspace_id, context)
+    query = rewrite_query(question, context.focus, customer_texts(history)) if question else ""
+    extra = history_queries(history, HISTORY) if question else []
+    graph_hits = _graph_candidates(runtime, session, workspace_id, context) if HISTORY.graph_weight > 0 else []
     timings["graph"] = _ms(started)
     started = time.perf_counter()
+    depth = runtime.settings.retrieval_candidates
     hits = retrieve(
-        runtime,
-        workspace_id,
-        RetrievalQuery(
-            text=query, image=norm.image, ocr_text=norm.ocr_text, extra={"graph": graph_hits} if graph_hits else {}
-        ),
-        k=runtime.settings.retrieval_candidates,
+        runtime, workspace_id, RetrievalQuery(text=query, image=norm.image, ocr_text=norm.ocr_text), k=depth
     )
     timings["retrieve"] = _ms(started)
+    if extra or graph_hits:
+        started = time.perf_counter()
+        lists = _history_lists(runtime, workspace_id, extra, depth)
+        if graph_hits:
+            lists.append(("graph", graph_hits, HISTORY.graph_weight))
+        hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth)
+        timings["history"] = _ms(started)
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()
     scored = judge_for(runtime).assess(query or question, hits, bodies, context)
@@ -111,11 +130,62 @@ def gather_evidence(
         underspecified=scored.underspecified,
         out_of_scope=scored.out_of_scope,
         bodies=bodies,
-        history=[("customer", t) for t in earlier_customer_turns],
+        history=[(role, text) for role, text in history],
         focus_values=[f.value for f in context.focus[:4]],
         features=scored.features,
         timings_ms=timings,
     )
+
+
+def _history_lists(
+    runtime: Runtime, workspace_id: str, extra: Sequence[tuple[str, float]], depth: int
+) -> list[tuple[str, list[Hit], float]]:
+    """Each earlier turn's dense and BM25 lists with its weight; the texts are embedded in one batch (and a
+    text embedded on an earlier turn is not embedded again)."""
+    if not extra:
+        return []
+    vectors = _VECTORS.get(runtime.embedder, [text for text, _ in extra])
+    store = runtime.store
+    lists: list[tuple[str, list[Hit], float]] = []
+    for (text, weight), vector in zip(extra, vectors, strict=True):
+        lists.append((HISTORY_LIST, store.search(workspace_id, "dense", vector, depth), weight))
+        lists.append((HISTORY_LIST, store.search(workspace_id, "sparse", text, depth), weight))
+    return lists
+
+
+class _TextVectors:
+    """Recently embedded texts per embedder: an earlier turn is retrieved again on each of the next few
+    turns, and embedding is most of a retrieval's cost on a CPU."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_embedder: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, Any]] = weakref.WeakKeyDictionary()
+
+    def get(self, embedder: Embedder, texts: Sequence[str]) -> list[Any]:
+        with self._lock:
+            cache = self._by_embedder.setdefault(embedder, OrderedDict())
+            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            computed = embedder.embed_texts(missing)
+            with self._lock:
+                for text, vector in zip(missing, computed, strict=True):
+                    cache[text] = vector
+        with self._lock:
+            out = []
+            for text in texts:
+                vector = cache.get(text)
+                if vector is None:  # evicted meanwhile by another thread's turn
+                    vector = embedder.embed_texts([text])[0]
+                cache[text] = vector
+                cache.move_to_end(text)
+                out.append(vector)
+            while len(cache) > self.size:
+                cache.popitem(last=False)
+        return out
+
+
+_VECTORS = _TextVectors(size=512)
 
 
 def _graph_candidates(runtime: Runtime, session: Session, workspace_id: str, context: TurnContext) -> list[Hit]:

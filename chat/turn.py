@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chat.conversations import escalate, last_customer_turns, messages_of, reopen_if_resolved
+from chat.conversations import escalate, messages_of, reopen_if_resolved
 from chat.decide import Decision, decide
 from chat.events import EventBus, conversation_channel, inbox_channel
 from chat.evidence import Evidence, gather_evidence
@@ -26,6 +27,7 @@ from kb.runtime import Runtime
 from kg.types import TurnContext
 
 log = logging.getLogger(__name__)
+HISTORY_MESSAGES = 8  # earlier turns handed on: retrieval uses the last few, the generator up to six
 
 
 def take_turn(
@@ -54,11 +56,14 @@ def take_turn(
     verdict = screen(norm.words)
     evidence: Evidence | None = None
     if verdict.kind == "none" and (norm.words or norm.image is not None):
-        evidence = gather_evidence(
-            runtime, session, conversation.workspace_id, norm, context, last_customer_turns(history)
-        )
+        evidence = gather_evidence(runtime, session, conversation.workspace_id, norm, context, turn_history(history))
     decision = decide(verdict, evidence, norm, conversation, runtime.settings)
     bot = _bot_message(runtime, session, conversation, norm, context, evidence, decision, events)
+    if bot.decision == "answer" and bot.text:
+        # The answer's entities keep the subject in focus (at the memory's lower bot weight) for the next turn.
+        runtime.graph.record_turn(
+            session, conversation.workspace_id, conversation.id, turn_index, bot.text, by_customer=False
+        )
     bot.latency_ms = (time.perf_counter() - started) * 1000
     bot.timings_ms = {
         **norm.timings_ms,
@@ -197,6 +202,26 @@ def _result(
         "status": conversation.status.value,
         "timings_ms": bot.timings_ms if bot is not None else norm.timings_ms,
     }
+
+
+def turn_history(messages: Sequence[Message], limit: int = HISTORY_MESSAGES) -> list[tuple[str, str]]:
+    """The conversation before this turn as ``(role, text)``, oldest first, for retrieval and generation.
+
+    Customer turns (their text, or the transcript of a voice message), the bot's answers and the agents'
+    replies; the bot's canned replies (clarify, escalate, hand-off) and system notes say nothing about
+    the subject and are left out.
+    """
+    out: list[tuple[str, str]] = []
+    for m in messages:
+        if m.role == "customer":
+            text = m.text or m.transcript or ""
+        elif m.role == "agent" or (m.role == "bot" and m.decision == "answer"):
+            text = m.text or ""
+        else:
+            continue
+        if text.strip():
+            out.append((m.role, text))
+    return out[-limit:] if limit > 0 else []
 
 
 def customer_turn_count(session: Session, conversation: Conversation) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.extract import SPECIFIC_TYPES, Entity, extract_entities
-from kg.text import content_words, norm_word, tokens
+from kg.text import ACTION_VERBS, content_words, norm_word, tokens
 from kg.types import FocusEntity
 
 # Words that point back at something said before.
@@ -48,6 +48,10 @@ class RewriteConfig:
     min_score: float = 0.2  # carried entities below this focus score are left out
     previous_turn_terms: int = 6  # content words of the previous customer turn added to a follow-up
     few_content_words: int = 3  # a turn with at most this many content words counts as underspecified
+    # A follow-up that asks for a procedure of its own ("and how do I turn it off?": an action verb)
+    # carries only the conversation's subject (product, model, error code), not the earlier turn's topic:
+    # False carries topics and the previous turn's terms into every follow-up.
+    own_request_carries_subject_only: bool = True
 
 
 DEFAULT_REWRITE = RewriteConfig()
@@ -98,8 +102,9 @@ def rewrite_query(
     ``focus`` is the conversation focus after this turn (:meth:`GraphStore.record_turn`); ``history``
     holds the earlier customer turns, oldest first (not including this one). A turn that names its
     subject gets at most ``max_carried_standalone`` carried entities of types it did not name itself
-    (the product or error code of the conversation); a follow-up gets up to ``max_carried`` carried
-    entities and the key terms of the previous customer turn. Words already in the query are not repeated.
+    (the product or error code of the conversation), and so does a follow-up that asks something of its
+    own (see :class:`RewriteConfig`); any other follow-up gets up to ``max_carried`` carried entities and
+    the key terms of the previous customer turn. Words already in the query are not repeated.
     """
     followup = detect_followup(turn_text, config=config).is_followup
     present = {norm_word(t.text) for t in tokens(turn_text)}
@@ -113,11 +118,12 @@ def rewrite_query(
             present.update(words)
 
     carried = [f for f in focus if not f.mentioned and f.score >= config.min_score and f.type not in _NOT_FOR_RETRIEVAL]
-    if not followup:
+    own_request = config.own_request_carries_subject_only and any(t.lower in ACTION_VERBS for t in tokens(turn_text))
+    if not followup or own_request:
         carried = [f for f in carried if f.type in SPECIFIC_TYPES and f.type not in named_types]
     for f in carried[: config.max_carried if followup else config.max_carried_standalone]:
         add(f.value)
-    if followup and history and config.previous_turn_terms > 0:
+    if followup and not own_request and history and config.previous_turn_terms > 0:
         terms = [w for w in content_words(history[-1]) if w not in present]
         for term in dict.fromkeys(terms):
             if len(additions) >= config.max_carried + config.previous_turn_terms:

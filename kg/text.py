@@ -38,6 +38,7 @@ STOPWORDS = frozenset(
     less least few lot lots bit kind sort way thing things stuff really actually maybe perhaps now
     well like else instead though about around regarding re via per etc e.g i.e
     first second third last next previous latter former
+    often usually always never sometimes ever soon
     """)
 )
 
@@ -73,6 +74,17 @@ _IRREGULAR = (
     "lost kept put ran shown understood read wrote written froze frozen broke broken became hung"
 )
 VERBS = frozenset({f for stem in _VERB_STEMS for f in _verb_forms(stem)} | set(_IRREGULAR.split()))
+# Verbs that ask for a procedure on something ("turn it off", "reset it", "cancel that"), unlike light verbs
+# ("does that take long", "what does it cost") whose question is about the earlier subject itself.
+ACTION_VERBS = frozenset(
+    f
+    for stem in _words("""
+        turn switch reset restart reboot connect disconnect pair unpair install uninstall remove delete open close
+        press hold replace clean change cancel renew update upgrade enable disable activate deactivate unplug plug
+        charge mount unlock lock configure adjust apply submit register return refund
+    """)
+    for f in _verb_forms(stem)
+)
 # Nouns that end in -ing and must not be treated as verb forms.
 _ING_NOUNS = frozenset({"setting", "settings", "pairing", "recording", "billing", "shipping", "warning", "heading"})
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from kg.expansion import DEFAULT_HISTORY, HistoryConfig, history_queries
 from kg.extract import extract_entities
 from kg.followup import RewriteConfig, rewrite_query
 from kg.memory import Mention, compute_focus
@@ -255,11 +256,9 @@ class PipelineConfig:
 
     rewrite: RewriteConfig = field(default_factory=RewriteConfig)
     use_rewrite: bool = True  # False: the turn's own words are the query
-    history_mode: str = "turns"  # "turns": one dense+BM25 pair per earlier turn; "concat": one pair for all
-    decay: float = 0.6  # per-turn weight decay of earlier turns' lists ("turns")
+    decay: float = 0.6  # per-turn weight decay of earlier turns' lists
     history_turns: int = 4  # earlier turns (customer and bot) that count
-    bot_weight: float = 1.0  # a bot turn's list counts this much of a customer turn's ("turns")
-    concat_weight: float = 1.0  # weight of the concatenated history's lists ("concat")
+    bot_weight: float = 1.0  # a bot (agent) turn's lists count this much of a customer turn's
     graph_weight: float = 0.0  # weight of the graph-neighbour candidate list
     use_bot_entities: bool = True  # bot turns feed the entity memory (at the memory's bot weight)
 
@@ -268,12 +267,23 @@ _GRAPH_LISTS: dict[tuple[str, bool], Ranked] = {}  # graph candidates per turn, 
 _REWRITTEN: dict[tuple[str, RewriteConfig, bool], str] = {}  # rewritten queries shared by the grid's configs
 
 # What the product runs (chat/evidence.py); --grid starts from here.
-PRODUCT = PipelineConfig()
+PRODUCT = PipelineConfig(
+    history_turns=DEFAULT_HISTORY.turns,
+    decay=DEFAULT_HISTORY.decay,
+    bot_weight=DEFAULT_HISTORY.bot_weight,
+    graph_weight=DEFAULT_HISTORY.graph_weight,
+)
+
+
+def _roles(history: Sequence[Turn]) -> list[tuple[str, str]]:
+    """doc2dial's roles as Bindesk's: the user is the customer, the agent an agent."""
+    return [("customer" if t.role == "user" else "agent", t.text) for t in history]
 
 
 class Pipeline:
-    """Query rewriting from the conversation focus + weighted earlier-turn lists + graph candidates, all in
-    one weighted reciprocal-rank fusion, as :func:`chat.evidence.gather_evidence` runs it."""
+    """Query rewriting from the conversation focus, then the earlier turns' lists and the graph candidates
+    joined to the query's fused list by weighted reciprocal-rank fusion, as
+    :func:`chat.evidence.gather_evidence` runs it (the first stage here is RRF of dense and BM25)."""
 
     def __init__(
         self,
@@ -317,33 +327,37 @@ class Pipeline:
             _REWRITTEN[key] = rewrite_query(q.question, self.focus(q), customer, self.config.rewrite)
         return _REWRITTEN[key]
 
-    def earlier(self, q: Query) -> list[Turn]:
-        n = self.config.history_turns
-        return q.history[-n:] if n else []
+    def history_config(self) -> HistoryConfig:
+        cfg = self.config
+        return HistoryConfig(cfg.history_turns, cfg.decay, cfg.bot_weight, cfg.graph_weight)
 
     def texts(self, q: Query) -> list[str]:
-        earlier = self.earlier(q)
-        if self.config.history_mode == "concat":
-            return [self.query(q), " ".join(t.text for t in earlier)]
-        return [self.query(q), *(t.text for t in earlier)]
+        return [self.query(q), *(text for text, _ in history_queries(_roles(q.history), self.history_config()))]
 
     def __call__(self, index: Index, q: Query) -> dict[int, float]:
+        """As :func:`kg.expansion.fuse_more` joins them: the first stage (the rewritten query's dense and BM25
+        lists fused) counts as one list of weight 1; each earlier turn's lists vote for documents; the graph
+        list votes for passages."""
         cfg = self.config
         dense, sparse = index.ranks(self.query(q))
-        lists: list[tuple[Ranked, float]] = [(dense, 1.0), (sparse, 1.0)]
-        earlier = self.earlier(q)
-        if cfg.history_mode == "concat" and earlier:
-            d, s = index.ranks(" ".join(t.text for t in earlier))
-            lists += [(d, cfg.concat_weight), (s, cfg.concat_weight)]
-        elif cfg.history_mode == "turns":
-            for age, t in enumerate(reversed(earlier), start=1):
-                weight = cfg.decay**age * (1.0 if t.role == "user" else cfg.bot_weight)
-                if weight > 0:
-                    d, s = index.ranks(t.text)
-                    lists += [(d, weight), (s, weight)]
+        first = sorted(rrf([(dense, 1.0), (sparse, 1.0)]).items(), key=lambda kv: -kv[1])[:DEPTH]
+        scores = {i: 1.0 / (RRF_K + r) for r, (i, _) in enumerate(first, start=1)}
+        present = {index.doc_of[i] for i in scores}
+        shares: dict[str, float] = defaultdict(float)
+        for text, weight in history_queries(_roles(q.history), self.history_config()):
+            for ranked in index.ranks(text):
+                best: dict[str, int] = {}
+                for i in sorted(ranked, key=ranked.__getitem__):
+                    best.setdefault(index.doc_of[i], i)
+                for rank, (doc, i) in enumerate(best.items(), start=1):
+                    shares[doc] += weight / (RRF_K + rank)
+                    if doc not in present:
+                        scores[i] = 0.0
+                        present.add(doc)
         if cfg.graph_weight > 0:
-            lists.append((self.graph_list(q), cfg.graph_weight))
-        return rrf(lists)
+            for i, rank in self.graph_list(q).items():
+                scores[i] = scores.get(i, 0.0) + cfg.graph_weight / (RRF_K + rank)
+        return {i: score + shares.get(index.doc_of[i], 0.0) for i, score in scores.items()}
 
     def graph_list(self, q: Query) -> Ranked:
         if self.graph_neighbours is None:
@@ -470,19 +484,27 @@ def grid_search(
 ) -> PipelineConfig:
     """Best R@1 + R@5 on the tuning half over the history and graph knobs."""
     candidates: list[PipelineConfig] = []
-    for use_rewrite in (True, False):
-        for graph_weight in (0.0, 0.3, 0.6):
-            common = replace(base, use_rewrite=use_rewrite, graph_weight=graph_weight)
-            for n in (2, 4, 6):
-                candidates += [
-                    replace(common, history_mode="turns", history_turns=n, decay=decay, bot_weight=bot)
-                    for decay in (0.5, 0.7, 0.85)
-                    for bot in (0.5, 1.0)
-                ]
-                candidates += [
-                    replace(common, history_mode="concat", history_turns=n, concat_weight=w) for w in (0.5, 1.0, 1.5)
-                ]
-    best, best_score = base, -math.inf
+    rewrites = [
+        (True, base.rewrite),
+        (True, replace(base.rewrite, own_request_carries_subject_only=False)),
+        (False, base.rewrite),
+    ]
+    for use_rewrite, rewrite in rewrites:
+        candidates += [
+            replace(base, use_rewrite=use_rewrite, rewrite=rewrite, history_turns=n, decay=decay, bot_weight=bot)
+            for n in (2, 4, 6)
+            for decay in (0.5, 0.7, 0.85)
+            for bot in (0.5, 1.0)
+        ]
+    best = _best(index, tune, neighbours, dictionary, candidates)
+    # The graph list on top of the best history setting (a full cross would triple the grid).
+    return _best(index, tune, neighbours, dictionary, [replace(best, graph_weight=g) for g in (0.0, 0.15, 0.3, 0.6)])
+
+
+def _best(
+    index: Index, tune: list[Query], neighbours: Neighbours, dictionary: Any, candidates: list[PipelineConfig]
+) -> PipelineConfig:
+    best, best_score = candidates[0], -math.inf
     for cfg in candidates:
         r1, r5 = evaluate(index, tune, Pipeline(index, neighbours, dictionary, cfg))
         print(f"  {_knobs(cfg)}: {r1:.3f} {r5:.3f}", file=sys.stderr, flush=True)
@@ -494,8 +516,9 @@ def grid_search(
 
 def _knobs(cfg: PipelineConfig) -> str:
     return (
-        f"rewrite={cfg.use_rewrite} mode={cfg.history_mode} n={cfg.history_turns} decay={cfg.decay} "
-        f"bot={cfg.bot_weight} concat={cfg.concat_weight} graph={cfg.graph_weight}"
+        f"rewrite={cfg.use_rewrite} prev_terms={cfg.rewrite.previous_turn_terms} n={cfg.history_turns} "
+        f"decay={cfg.decay} bot={cfg.bot_weight} "
+        f"graph={cfg.graph_weight}"
     )
 
 

@@ -133,3 +133,20 @@ def test_rewrite_never_repeats_words_and_respects_the_limits() -> None:
 def test_rewrite_drops_carried_entities_below_the_score_floor() -> None:
     focus = _focus(("model", "UN55TU8000", 0.1, False))
     assert rewrite_query("and then?", focus, []) == "and then?"
+
+
+def test_followup_with_its_own_request_carries_the_subject_not_the_last_topic() -> None:
+    focus = [
+        FocusEntity("entity:topic:cartridge", "topic", "cartridge", 0.42, False, 1),
+        FocusEntity("entity:product:aquapure 300", "product", "AquaPure 300", 0.36, False, 0),
+    ]
+    history = ["How do I switch on my AquaPure 300?", "How often should I change the cartridge?"]
+    query = rewrite_query("and how do I turn it off again?", focus, history)
+    assert "AquaPure 300" in query
+    assert "cartridge" not in query
+    # a follow-up without a request of its own still takes the earlier topic
+    assert "cartridge" in rewrite_query("and how long does that take?", focus, history)
+
+
+def test_frequency_adverbs_are_no_topics() -> None:
+    assert [e.value for e in extract_entities("How often should I change the cartridge?")] == ["cartridge"]

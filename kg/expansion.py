@@ -1,0 +1,130 @@
+"""Expanding a turn's retrieval with the conversation: earlier turns as extra queries, graph candidates,
+and the weighted reciprocal-rank fusion that joins them to the turn's own lists (pure logic; the caller
+runs the searches). Used by :func:`chat.evidence.gather_evidence`; tuned with
+``benchmarks/tune/doc2dial_rewrite.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.errors import InvalidInput
+from retrieval.protocol import Hit
+
+CONVERSATION_FUSED = "conversation"  # the joined score in ``Hit.scores``
+HISTORY_LIST = "history"  # the earlier turns' lists in the fusion, and their share in ``Hit.scores``
+
+ROLES = frozenset({"customer", "bot", "agent"})
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    """How earlier turns add candidates to a turn's retrieval; tuned on doc2dial's tuning half
+    (``benchmarks/tune/doc2dial_rewrite.py --grid``).
+
+    Each of the last ``turns`` earlier turns (customer, bot and agent alike) is retrieved on its own, and
+    its dense and BM25 lists join the fusion at ``decay ** age`` (age 1 = the turn just before this one),
+    times ``bot_weight`` for a bot's or an agent's turn. The graph neighbours of the focus entities join
+    at ``graph_weight``. The rewritten query's own fused list weighs 1.0 (:func:`fuse_more`).
+    """
+
+    turns: int = 4
+    decay: float = 0.6
+    bot_weight: float = 1.0
+    graph_weight: float = 0.0
+
+
+DEFAULT_HISTORY = HistoryConfig()
+
+
+def history_queries(
+    history: Sequence[tuple[str, str]], config: HistoryConfig = DEFAULT_HISTORY
+) -> list[tuple[str, float]]:
+    """``(text, fusion weight)`` of the earlier turns worth retrieving, newest first.
+
+    ``history`` is the conversation before this turn, oldest first, as ``(role, text)`` with role in
+    :data:`ROLES`. Empty turns are skipped without ageing the rest; a text that occurs twice keeps its
+    larger weight only (retrieving it twice would count it twice).
+    """
+    for role, _ in history:
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r} in the history; expected one of {sorted(ROLES)}")
+    if config.turns <= 0:
+        return []
+    kept = [(role, text.strip()) for role, text in history if text.strip()][-config.turns :]
+    out: dict[str, float] = {}
+    for age, (role, text) in enumerate(reversed(kept), start=1):
+        weight = config.decay**age * (1.0 if role == "customer" else config.bot_weight)
+        if weight > out.get(text, 0.0):
+            out[text] = weight
+    return [(text, weight) for text, weight in out.items() if weight > 0]
+
+
+def customer_texts(history: Sequence[tuple[str, str]]) -> list[str]:
+    """The customer's earlier turns, oldest first: what :func:`rewrite_query` takes as ``history``."""
+    return [text for role, text in history if role == "customer" and text.strip()]
+
+
+def fuse_more(
+    hits: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]], k: float, limit: int
+) -> list[Hit]:
+    """Join more ranked lists to the turn's own fused list by weighted reciprocal-rank fusion.
+
+    ``hits`` is the first stage (:func:`kb.search.retrieve`, however it fuses): one list of weight 1.0, a
+    chunk at rank ``r`` getting ``1 / (k + r)``. Each of ``lists`` is ``(name, hits, weight)``:
+
+    - a :data:`HISTORY_LIST` (an earlier turn's results) votes for *documents*: its documents, ranked by
+      their best chunk, give ``weight / (k + document rank)`` to every candidate chunk of theirs, and a
+      document no candidate came from enters with its best chunk. The earlier turns say which document the
+      conversation is about; which section of it answers is left to this turn's own words, so "and how do
+      I turn it off?" after a question about the cartridge finds the "turn off" section, not the cartridge.
+    - any other list (``graph``) votes for chunks: ``weight / (k + rank)`` to each of its chunks.
+
+    Rank-based, so it holds whatever scale the first stage's scores have. The result (cut at ``limit``)
+    carries the joined score as ``score`` and ``scores["conversation"]``. Evidence: the first stage's ranks
+    and scores stay; a ``graph`` list adds its rank and score like any retriever; the earlier turns' share
+    goes to ``scores["history"]`` only (their ranks belong to other queries, and the reranker counts the
+    retrievers that found a hit). A chunk only the extra lists found starts with empty evidence.
+    """
+    fused: dict[str, Hit] = {}
+    for rank, hit in enumerate(hits, start=1):
+        if hit.chunk_id not in fused:
+            fused[hit.chunk_id] = dataclasses.replace(
+                hit, score=1.0 / (k + rank), ranks=dict(hit.ranks), scores=dict(hit.scores)
+            )
+    document_shares: dict[str, float] = {}
+    for name, ranked, weight in lists:
+        if weight <= 0:
+            continue
+        if name == HISTORY_LIST:
+            best = {h.document_id: h for h in reversed(ranked)}  # each document's first (best) chunk
+            for rank, document_id in enumerate(dict.fromkeys(h.document_id for h in ranked), start=1):
+                share = weight / (k + rank)
+                document_shares[document_id] = document_shares.get(document_id, 0.0) + share
+                if not any(h.document_id == document_id for h in fused.values()):
+                    first = best[document_id]
+                    fused[first.chunk_id] = dataclasses.replace(first, score=0.0, ranks={}, scores={})
+            continue
+        seen: set[str] = set()
+        for rank, hit in enumerate(ranked, start=1):
+            if hit.chunk_id in seen:
+                continue
+            seen.add(hit.chunk_id)
+            merged = fused.get(hit.chunk_id)
+            if merged is None:
+                merged = dataclasses.replace(hit, score=0.0, ranks={}, scores={})
+                fused[hit.chunk_id] = merged
+            merged.score += weight / (k + rank)
+            merged.ranks[name] = rank
+            merged.scores[name] = hit.score
+    for hit in fused.values():
+        share = document_shares.get(hit.document_id, 0.0)
+        if share:
+            hit.score += share
+            hit.scores[HISTORY_LIST] = share
+    out = sorted(fused.values(), key=lambda h: (-h.score, min(h.ranks.values(), default=10**6), h.chunk_id))
+    for hit in out:
+        hit.scores[CONVERSATION_FUSED] = hit.score
+    return out[:limit]

@@ -1,0 +1,83 @@
+"""A follow-up that names nothing is answered from the conversation's subject, not from the words alone.
+
+Real milvus-lite, SQLite, embedder and the default generator, through the HTTP API. The knowledge base has two
+products that both have a "turn off" section; the one of the fan is written the way the follow-up is phrased,
+so the follow-up's words alone lead there. After a conversation about the water filter, the same words must
+lead to the water filter's section: the query is rewritten with the conversation's focus and the earlier
+turns join the fusion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.chat.chatworld import ChatWorld, Customer, KbFile, markdown
+from tests.integration.chat.conftest import MakeChatWorld
+
+pytestmark = pytest.mark.integration
+
+FILTER_OFF = "hold the power key for five seconds until the blue ring fades"
+FAN_OFF = "press the round button on the base of the fan twice"
+FILTER = (
+    "aquapure-300.md",
+    markdown(
+        "AquaPure 300 water filter",
+        "## Switching the AquaPure 300 on\n\nPlug the AquaPure 300 in and press its power key once; the blue ring "
+        "lights up while the filter primes.",
+        f"## Switching the AquaPure 300 off\n\nTo stop the AquaPure 300, {FILTER_OFF}. The filter then drains.",
+        "## AquaPure 300 cartridge\n\nReplace the AquaPure 300 cartridge every six months, or when the ring turns "
+        "red.",
+    ),
+)
+FAN = (
+    "breezemax-fan.md",
+    markdown(
+        "BreezeMax tower fan",
+        "## Starting the BreezeMax\n\nPress the round button on the base of the BreezeMax once to start it.",
+        f"## How to turn it off again\n\nTo turn it off again, {FAN_OFF}.",
+        "## Cleaning the BreezeMax\n\nWipe the BreezeMax grille with a dry cloth once a month.",
+    ),
+)
+KB: list[KbFile] = [FILTER, FAN]
+FOLLOW_UP = "and how do I turn it off again?"
+
+
+@pytest.fixture(scope="module")
+def followup_world(make_chat_world: MakeChatWorld) -> ChatWorld:
+    # Answer whenever there is evidence: this test is about what is retrieved, and an escalated conversation
+    # would hand every later turn to a person without retrieving at all.
+    return make_chat_world(KB, settings_overrides={"answer_threshold": 0.0})
+
+
+def _retrieved(world: ChatWorld, customer: Customer, turn: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the bot retrieved for ``turn``, best first, as the agent sees it."""
+    messages = world.read_as_agent(customer.id)["messages"]
+    bot = next(m for m in messages if m["id"] == turn["message_id"])
+    return list(bot["retrieved"])
+
+
+def test_the_follow_up_alone_leads_to_the_fan(followup_world: ChatWorld) -> None:
+    """The control: without a conversation, the words of the follow-up match the fan's section best."""
+    world = followup_world
+    customer = world.start()
+    turn = world.ask(customer, FOLLOW_UP)
+    top = _retrieved(world, customer, turn)[0]
+    assert top["document_id"] == world.documents["breezemax-fan.md"]
+
+
+def test_third_turn_that_names_nothing_retrieves_the_subject_of_the_conversation(followup_world: ChatWorld) -> None:
+    world = followup_world
+    customer = world.start()
+    first = world.ask(customer, "How do I switch on my AquaPure 300 water filter?")
+    assert _retrieved(world, customer, first)[0]["document_id"] == world.documents["aquapure-300.md"]
+    second = world.ask(customer, "How often should I change the cartridge?")
+    assert second["decision"] != "escalate", second
+    third = world.ask(customer, FOLLOW_UP)
+    retrieved = _retrieved(world, customer, third)
+    top = retrieved[0]
+    assert top["document_id"] == world.documents["aquapure-300.md"], retrieved[:3]
+    assert FILTER_OFF in top["snippet"], top
+    assert third["decision"] == "answer"
+    assert world.cited_files(third)[:1] == ["aquapure-300.md"]
