@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, nargs="+", default=[64, 128, 200])
     parser.add_argument("--depth", type=int, default=50)
     parser.add_argument("--only", choices=["emanual", "stackfaq"], default=None)
+    parser.add_argument("--overlap", type=int, default=None, help="overlap tokens (default: a quarter of the size)")
+    parser.add_argument("--sizes-only", action="store_true", help="skip the whole-unit and no-prefix workspaces")
     args = parser.parse_args()
 
     model = MiniLM()
@@ -114,13 +116,14 @@ def main() -> None:
         store.ensure_collection()
         for corpus in corpora:
             print(f"{corpus.name}: {len(corpus.unit_ids)} units, {len(corpus.questions)} questions", flush=True)
-            settings: list[tuple[str, int | None, bool]] = [("whole units", None, True)]
+            settings: list[tuple[str, int | None, bool]] = [] if args.sizes_only else [("whole units", None, True)]
             settings += [(f"chunks {t} tok", t, True) for t in args.chunk_tokens]
-            settings += [(f"chunks {args.chunk_tokens[0]} tok, no prefix", args.chunk_tokens[0], False)]
+            if not args.sizes_only:
+                settings += [(f"chunks {args.chunk_tokens[0]} tok, no prefix", args.chunk_tokens[0], False)]
             for label, tokens, prefix in settings:
                 workspace = f"{corpus.name}_{tokens or 'whole'}_{int(prefix)}"
                 started = time.perf_counter()
-                n = index_corpus(store, corpus, workspace, model, tokens, prefix=prefix)
+                n = index_corpus(store, corpus, workspace, model, tokens, args.overlap, prefix=prefix)
                 lists = first_stage(store, workspace, corpus.questions, model, args.depth)
                 print(f"  [{label}: {n} chunks, {time.perf_counter() - started:.0f}s]", flush=True)
                 report(label, lists, corpus.questions, args.depth)

@@ -1,7 +1,10 @@
-"""Retrieval over a workspace's knowledge base: each retriever on its own, fused by reciprocal rank.
+"""Retrieval over a workspace's knowledge base: each retriever on its own, fused
+(:func:`retrieval.fusion.first_stage_fusion`: normalised-score fusion for text, RRF when a photo is in the
+query), then reranked by :class:`retrieval.rerank.EvidenceReranker`.
 
-Used by ``POST /v1/kb/search`` (ops testing retrieval) and by the chat turn, which adds graph candidates and
-reranking on top of :func:`retrieve`.
+Used by ``POST /v1/kb/search`` (ops testing retrieval: :func:`search_kb` reranks) and by the chat turn, which
+adds graph candidates to :func:`retrieve` and reranks in ``chat.judge``. Both share one reranker per set of
+loaded models (:func:`reranker_for`), so a chunk's sentence vectors are encoded once per process.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from PIL import Image
 from sqlalchemy import select
@@ -16,11 +20,15 @@ from sqlalchemy.orm import Session
 
 from core.media import load_image
 from core.models import Chunk
-from kb.runtime import Runtime
-from retrieval.fusion import reciprocal_rank_fusion
+from kb.runtime import Models, Runtime
+from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
+from retrieval.rerank import EvidenceReranker, default_weights
 
 SNIPPET_CHARS = 320
+# Candidates the reranker looks at: it encodes each new chunk's sentences once (cached), so a cold turn costs
+# up to RERANK_CANDIDATES x 6 short encodings; 12 keeps a turn's cost modest and covers recall@10.
+RERANK_CANDIDATES = 12
 
 
 @dataclass
@@ -69,18 +77,34 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
         ranked["visual"] = store.search(workspace_id, "visual", image_vectors.visual[0], depth, modalities=["image"])
         ranked["image_dense"] = store.search(workspace_id, "dense", image_vectors.dense[0], depth)
     ranked.update(query.extra)
-    return reciprocal_rank_fusion(ranked, k=settings.rrf_k, limit=k)
+    return first_stage_fusion(ranked, rrf_k=settings.rrf_k, limit=k)
+
+
+@lru_cache(maxsize=8)
+def _reranker(models: Models) -> EvidenceReranker:
+    return EvidenceReranker(models.embedder.embed_texts, default_weights(), max_candidates=RERANK_CANDIDATES)
+
+
+def reranker_for(runtime: Runtime) -> EvidenceReranker:
+    """The process's reranker for the runtime's models (fitted weights, the embedder's text encoder, one
+    sentence-vector cache), built on first use."""
+    return _reranker(runtime.models)
 
 
 def search_kb(
     runtime: Runtime, session: Session, workspace_id: str, text: str, k: int, *, image: bytes | None = None
 ) -> SearchResult:
-    """Retrieval as ops test it: a text query, a photo, or both."""
+    """Retrieval as ops test it: a text query, a photo, or both; the fused candidates reranked on the query's
+    words (the photo's OCR text when there are none), the first ``k`` returned."""
     query = RetrievalQuery(text=text)
     if image is not None:
         query.image = load_image(image, max_pixels=runtime.settings.max_image_pixels)
         query.ocr_text = runtime.ocr.read(query.image).text
-    hits = retrieve(runtime, workspace_id, query, k)
+    hits = retrieve(runtime, workspace_id, query, max(k, RERANK_CANDIDATES))
+    words = text.strip() or query.ocr_text.strip()
+    if words and query.image is None:
+        hits = reranker_for(runtime).rerank(words, hits)
+    hits = hits[:k]
     return SearchResult(
         hits=to_search_hits(session, workspace_id, hits, " ".join([text, query.ocr_text])),
         ocr_text=query.ocr_text if image is not None else None,

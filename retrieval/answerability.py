@@ -17,12 +17,19 @@ Features (computed from the question and the reranked hits, no model of its own)
 A logistic model maps them to a probability; its coefficients and the decision threshold are fitted on
 MTRAG-UN (answerable vs unanswerable/underspecified, over its closed passage pool) by
 ``benchmarks/tune/fit_answerability.py`` and stored in ``retrieval/calibration/answerability.json``. The
-threshold is chosen for >= 0.90 precision on "answer"; the lead puts it in ``Settings.answer_threshold``.
+threshold is chosen for >= 0.90 precision on "answer" and is the default of ``Settings.answer_threshold``.
+
+Underspecified questions ("Is there a daily limit to hunt the animal?", "Are they safer?") are told apart by a
+second logistic model, :class:`UnderspecifiedModel`, on cues in the question's own words (a pronoun or a "this
+X" that points back, few content terms, a short question) beside the retrieval evidence; it is fitted on the
+same MTRAG-UN tune half (UNDERSPECIFIED vs every other label) and stored in
+``retrieval/calibration/underspecified.json``; its threshold is the default of ``Settings.clarify_threshold``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +38,7 @@ from typing import Protocol, runtime_checkable
 from core.errors import InvalidInput
 from retrieval.protocol import Hit
 from retrieval.rerank import CALIBRATION_DIR, RERANK, LinearWeights, sigmoid
-from retrieval.text_features import content_terms, coverage, term_set
+from retrieval.text_features import content_terms, coverage, term_set, words
 
 FEATURES = (
     "top_rerank",
@@ -45,7 +52,19 @@ FEATURES = (
     "short_question",
 )
 DEFAULT_PATH = CALIBRATION_DIR / "answerability.json"
+UNDERSPECIFIED_PATH = CALIBRATION_DIR / "underspecified.json"
 TOP = 3
+UNDERSPECIFIED_FEATURES = (
+    "pronoun",
+    "deictic",
+    "few_terms",
+    "short_question",
+    "top_rerank",
+    "coverage_union",
+    "top_sentence",
+)
+_PRONOUNS = frozenset("it its it's they them their theirs he him his she her there one ones".split())
+_DEICTIC = re.compile(r"\b(?:this|that|these|those|the same|such|said)\s+[^\W\d_]{3,}", re.IGNORECASE)
 
 
 @runtime_checkable
@@ -81,6 +100,47 @@ def answerability_features(question: str, hits: Sequence[Hit]) -> dict[str, floa
     }
 
 
+def underspecified_features(question: str, answer_row: dict[str, float]) -> dict[str, float]:
+    """Cues that ``question`` leaves its subject open, beside three features of ``answer_row`` (the
+    question's :func:`answerability_features`)."""
+    tokens = words(question)
+    terms = content_terms(question)
+    return {
+        "pronoun": float(any(t in _PRONOUNS for t in tokens)),
+        "deictic": float(bool(_DEICTIC.search(question))),
+        "few_terms": 1.0 / (1.0 + len(terms)),
+        "short_question": answer_row.get("short_question", float(len(terms) <= 2)),
+        "top_rerank": answer_row.get("top_rerank", 0.0),
+        "coverage_union": answer_row.get("coverage_union", 0.0),
+        "top_sentence": answer_row.get("top_sentence", 0.0),
+    }
+
+
+def _load_with_threshold(path: Path) -> tuple[LinearWeights, float]:
+    weights = LinearWeights.load(path)
+    try:
+        threshold = float(json.loads(Path(path).read_text(encoding="utf-8"))["threshold"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"{path} has no usable 'threshold': {exc}") from exc
+    return weights, threshold
+
+
+@dataclass(frozen=True)
+class UnderspecifiedModel:
+    """Probability that a question leaves its subject open (a clarifying question beats an escalation);
+    ``threshold`` is the calibrated cut-off (``Settings.clarify_threshold`` by default)."""
+
+    weights: LinearWeights
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = UNDERSPECIFIED_PATH) -> UnderspecifiedModel:
+        return cls(*_load_with_threshold(path))
+
+    def score(self, question: str, answer_row: dict[str, float]) -> float:
+        return sigmoid(self.weights.apply(underspecified_features(question, answer_row)))
+
+
 @dataclass(frozen=True)
 class AnswerabilityModel:
     """:class:`AnswerabilityScorer` as a logistic model; ``threshold`` is the calibrated answer cut-off."""
@@ -90,12 +150,7 @@ class AnswerabilityModel:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> AnswerabilityModel:
-        weights = LinearWeights.load(path)
-        try:
-            threshold = float(json.loads(Path(path).read_text(encoding="utf-8"))["threshold"])
-        except (KeyError, ValueError, TypeError) as exc:
-            raise InvalidInput(f"{path} has no usable 'threshold': {exc}") from exc
-        return cls(weights, threshold)
+        return cls(*_load_with_threshold(path))
 
     def score(self, question: str, hits: Sequence[Hit]) -> float:
         return sigmoid(self.weights.apply(answerability_features(question, hits)))

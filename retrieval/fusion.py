@@ -26,8 +26,11 @@ FUSED = "rrf"  # key under which the RRF score is also kept in ``Hit.scores``
 SCORE_FUSED = "fused"  # ... and the score-fusion score
 
 # Tuned on emanual TV / stackfaq (benchmarks/retrieval_tune.py): equal weights on normalised BM25 and dense
-# scores; other retrievers (visual, graph) default to 1.0 unless the caller says otherwise.
-DEFAULT_SCORE_WEIGHTS: dict[str, float] = {"sparse": 0.5, "dense": 0.5}
+# scores. Graph neighbours count as much as one text retriever (as they did under RRF): not measured, and kept
+# below the two text retrievers together so a graph neighbour alone cannot outrank a chunk both found.
+DEFAULT_SCORE_WEIGHTS: dict[str, float] = {"sparse": 0.5, "dense": 0.5, "graph": 0.5}
+# Lists that come from a photo: fused by RRF, as benchmarks/grocery_features.py measured the photo path.
+IMAGE_LISTS = frozenset({"visual", "image_dense"})
 
 Aggregation = Literal["max", "sum", "top2"]
 FusionMethod = Literal["rrf", "score"]
@@ -127,6 +130,17 @@ def _finish(fused: dict[str, Hit], totals: dict[str, float], label: str, limit: 
         hit.scores[label] = hit.score
     out.sort(key=lambda h: (-h.score, min(h.ranks.values(), default=0), h.chunk_id))
     return out if limit is None else out[:limit]
+
+
+def first_stage_fusion(ranked: Mapping[str, Sequence[Hit]], rrf_k: float, limit: int | None = None) -> list[Hit]:
+    """The fusion the turn and ``/v1/kb/search`` use: chunk-level score fusion (:func:`score_fusion`,
+    :data:`DEFAULT_SCORE_WEIGHTS`) for text queries, where it measured better than RRF on emanual TV and
+    stackfaq (``benchmarks/retrieval.py`` prints both); reciprocal-rank fusion with ``rrf_k`` when a photo
+    contributed lists, since image and text similarities live on unrelated scales and RRF is what the
+    photo path was measured with."""
+    if IMAGE_LISTS & {name for name, hits in ranked.items() if hits}:
+        return reciprocal_rank_fusion(ranked, k=rrf_k, limit=limit)
+    return score_fusion(ranked, weights=DEFAULT_SCORE_WEIGHTS, limit=limit)
 
 
 def fuse_groups(

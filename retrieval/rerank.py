@@ -58,10 +58,11 @@ DEFAULT_WEIGHTS_PATH = CALIBRATION_DIR / "rerank.json"
 
 @runtime_checkable
 class Reranker(Protocol):
-    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None) -> list[Hit]:
+    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None, keep_order: bool = False) -> list[Hit]:
         """``hits`` (best first from the first stage) reordered best first; returns copies whose ``score`` is
         the reranked score (also under ``scores["rerank"]``). Hits past the reranker's candidate budget keep
-        their relative order after the reranked ones."""
+        their relative order after the reranked ones. ``keep_order=True``: annotate only (every candidate's
+        reranked score under ``scores["rerank"]``), keeping the first stage's order and scores."""
         ...
 
 
@@ -120,7 +121,11 @@ class EvidenceReranker:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = cache_size
 
-    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None) -> list[Hit]:
+    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None, keep_order: bool = False) -> list[Hit]:
+        """See :meth:`Reranker.rerank`. ``keep_order=True`` only annotates: every candidate gets its reranked
+        score and features under ``scores`` but keeps its first-stage ``score`` and place (for a photo query,
+        whose visual evidence the reranker was not fitted on, while the answerability score needs the
+        features)."""
         head, tail = list(hits[: self.max_candidates]), list(hits[self.max_candidates :])
         if not head:
             return []
@@ -128,10 +133,15 @@ class EvidenceReranker:
         scored = []
         for hit, row in zip(head, rows, strict=True):
             score = self.weights.apply(row)
-            copy = dataclasses.replace(hit, ranks=dict(hit.ranks), scores=dict(hit.scores), score=score)
+            copy = dataclasses.replace(hit, ranks=dict(hit.ranks), scores=dict(hit.scores))
             copy.scores[RERANK] = score
             copy.scores.update({f"{RERANK}.{name}": value for name, value in row.items()})
             scored.append(copy)
+        if keep_order:
+            out = scored + [dataclasses.replace(h, ranks=dict(h.ranks), scores=dict(h.scores)) for h in tail]
+            return out if limit is None else out[:limit]
+        for copy in scored:
+            copy.score = copy.scores[RERANK]
         scored.sort(key=lambda h: -h.score)
         floor = scored[-1].score
         rest = [

@@ -1,26 +1,35 @@
-"""Fit the answerability model (:mod:`retrieval.answerability`) on MTRAG-UN and calibrate its threshold.
+"""Fit the answerability and underspecified models (:mod:`retrieval.answerability`) on MTRAG-UN and
+calibrate their thresholds.
 
-    .venv/bin/python -m benchmarks.tune.fit_answerability [--port 19607] [--write]
+    .venv/bin/python -m benchmarks.tune.fit_answerability [--port 19607] [--chunk-tokens 64] [--write]
 
 The 1,488 passages of MTRAG-UN's closed pool are indexed with the real chunker and store (one workspace:
 the pool mixes the four domains, and 336 passages carry no domain). For each of the 507 tasks the query is
 the last user turn, prefixed with the previous user turn (a stand-in for the turn's query rewriting): BM25 +
-dense, unit-level score fusion, :class:`retrieval.rerank.EvidenceReranker` with its shipped weights, then the
-answerability features. Labels: ANSWERABLE = 1; UNANSWERABLE and UNDERSPECIFIED = 0; PARTIAL is left out of
-the fit and counted as *not* answerable when measuring precision (answering it is treated as a mistake).
+dense, the live first stage (:func:`retrieval.fusion.first_stage_fusion`), :class:`retrieval.rerank.EvidenceReranker`
+with its shipped weights, then the answerability features. Labels: ANSWERABLE = 1; UNANSWERABLE and
+UNDERSPECIFIED = 0; PARTIAL is left out of the fit and counted as *not* answerable when measuring precision
+(answering it is treated as a mistake).
 
-The threshold is chosen on out-of-fold scores (5-fold, stratified) as the lowest score at which "answer" keeps
-precision >= 0.90; figures printed are out-of-fold, beside two one-feature baselines from the same run (the
-top reranked probability alone, and the top dense cosine alone, each at its own >= 0.90-precision threshold).
-``--write`` stores the model fitted on all tasks and that threshold in retrieval/calibration/answerability.json.
+Tasks are split in halves by conversation (``benchmarks/tune/mtrag_answers.py``'s split): everything is fitted
+and every threshold chosen on the tune half (thresholds on 5-fold out-of-fold scores within it); the figures
+that count are on the report half, beside two one-feature baselines from the same run (the top reranked
+probability alone and the top dense cosine alone, each at its own tune-half >= 0.90-precision threshold).
+
+The answer threshold is the lowest score at which "answer" keeps precision >= 0.90 on the tune half. The
+underspecified model (UNDERSPECIFIED vs every other label) gets the threshold that maximises F1 on the tune
+half. ``--write`` stores both models (fitted on the whole tune half) and thresholds in
+retrieval/calibration/answerability.json and underspecified.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +39,31 @@ from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.tune.retrieval_dev import DATA, Corpus, MiniLM, Question, first_stage, index_corpus
 from ingest.types import Block, ParsedDocument
-from retrieval.answerability import DEFAULT_PATH, FEATURES, answerability_features
-from retrieval.fusion import fuse_groups
+from kb.search import RERANK_CANDIDATES
+from retrieval.answerability import (
+    DEFAULT_PATH,
+    FEATURES,
+    UNDERSPECIFIED_FEATURES,
+    UNDERSPECIFIED_PATH,
+    answerability_features,
+    underspecified_features,
+)
+from retrieval.fusion import first_stage_fusion
 from retrieval.lite_server import MilvusLiteServer
 from retrieval.milvus import MilvusVectorStore
-from retrieval.rerank import EvidenceReranker, LinearWeights
+from retrieval.rerank import EvidenceReranker, LinearWeights, default_weights
 
 PRECISION_TARGET = 0.90
-FIRST_STAGE_WEIGHTS = {"sparse": 0.4, "dense": 0.6}
+TASKS = DATA / "mtrag" / "mtragun-human" / "generation_tasks" / "reference.jsonl"
+
+
+def conversations(path: Path = TASKS) -> list[str]:
+    return [json.loads(x)["conversation_id"] for x in path.read_text(encoding="utf-8").splitlines() if x]
+
+
+def in_tune_half(conversation_id: str) -> bool:
+    """The tune/report split of ``benchmarks/tune/mtrag_answers.py`` (by a hash of the conversation id)."""
+    return hashlib.sha256(conversation_id.encode()).digest()[0] % 2 == 0
 
 
 def mtrag(root: Path = DATA) -> tuple[Corpus, list[str]]:
@@ -70,7 +96,18 @@ def threshold_for_precision(scores: np.ndarray, positive: np.ndarray, target: fl
     return best
 
 
-def report(name: str, scores: np.ndarray, labels: list[str], threshold: float) -> dict[str, Any]:
+def threshold_for_f1(scores: np.ndarray, positive: np.ndarray) -> float:
+    best, best_f1 = 1.01, -1.0
+    for t in sorted(set(scores.tolist())):
+        chosen = scores >= t
+        tp = float((chosen & positive).sum())
+        f1 = 2 * tp / (chosen.sum() + positive.sum()) if tp else 0.0
+        if f1 > best_f1:
+            best, best_f1 = t, f1
+    return best
+
+
+def report(name: str, scores: np.ndarray, labels: Sequence[str], threshold: float) -> dict[str, Any]:
     labels_arr = np.array(labels)
     answered = scores >= threshold
     strict_positive = labels_arr == "ANSWERABLE"
@@ -84,22 +121,16 @@ def report(name: str, scores: np.ndarray, labels: list[str], threshold: float) -
         "recall_answerable": round(float(answered[strict_positive].mean()), 3),
         "answered_by_label": {lab: int((answered & (labels_arr == lab)).sum()) for lab in sorted(set(labels))},
     }
-    print(f"  {name:34s} {out}")
+    print(f"  {name:34s} {out}", flush=True)
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=19607)
-    parser.add_argument("--chunk-tokens", type=int, default=128)
-    parser.add_argument("--depth", type=int, default=50)
-    parser.add_argument("--write", action="store_true")
-    args = parser.parse_args()
-
+def tasks_and_rows(args: argparse.Namespace) -> tuple[list[dict[str, float]], list[dict[str, float]], list[str]]:
     model = MiniLM()
-    reranker = EvidenceReranker(model.encode)
+    reranker = EvidenceReranker(model.encode, default_weights(), max_candidates=RERANK_CANDIDATES)
     corpus, labels = mtrag()
     rows: list[dict[str, float]] = []
+    under_rows: list[dict[str, float]] = []
     with (
         tempfile.TemporaryDirectory(prefix="bindesk-answerability-") as tmp,
         MilvusLiteServer(Path(tmp) / "milvus", args.port) as server,
@@ -107,48 +138,124 @@ def main() -> None:
         store = MilvusVectorStore(server.uri, backend="answerability", dense_dim=384, visual_dim=8)
         store.ensure_collection()
         started = time.perf_counter()
-        index_corpus(store, corpus, "mtrag", model, args.chunk_tokens)
+        index_corpus(store, corpus, "mtrag", model, args.chunk_tokens, args.overlap_tokens)
         lists = first_stage(store, "mtrag", corpus.questions, model, args.depth)
         for question, ranked in zip(corpus.questions, lists, strict=True):
-            fused = fuse_groups(ranked, key=lambda h: h.document_id, method="score", weights=FIRST_STAGE_WEIGHTS)
+            fused = first_stage_fusion(ranked, rrf_k=60, limit=args.depth)
             reranked = reranker.rerank(question.text, fused)
-            rows.append(answerability_features(question.extra["last_turn"], reranked))
+            row = answerability_features(question.extra["last_turn"], reranked)
+            rows.append(row)
+            under_rows.append(underspecified_features(question.extra["last_turn"], row))
         model.save()
         store.close()
-    print(f"mtrag: {len(rows)} tasks, {time.perf_counter() - started:.0f}s")
-    fit_and_calibrate(rows, labels, args.write)
+    print(f"mtrag: {len(rows)} tasks, {time.perf_counter() - started:.0f}s", flush=True)
+    return rows, under_rows, labels
 
 
-def fit_and_calibrate(rows: list[dict[str, float]], labels: list[str], write: bool) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=19607)
+    parser.add_argument("--chunk-tokens", type=int, default=64)
+    parser.add_argument("--overlap-tokens", type=int, default=16)
+    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rows, under_rows, labels = tasks_and_rows(args)
+    tune = np.array([in_tune_half(c) for c in conversations()])
+    answer = fit_answerability(rows, labels, tune, args.write)
+    fit_underspecified(under_rows, labels, tune, answer, args.write)
+
+
+def _oof(x: np.ndarray, y: np.ndarray, strata: Sequence[str], fit_mask: np.ndarray) -> np.ndarray:
+    oof = np.zeros(len(x))
+    for train, test in StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(x, strata):
+        train = train[fit_mask[train]]
+        oof[test] = LogisticRegression(C=1.0, max_iter=5000).fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    return oof
+
+
+def fit_answerability(rows: list[dict[str, float]], labels: list[str], tune: np.ndarray, write: bool) -> np.ndarray:
+    """Fit on the tune half, threshold on its out-of-fold scores, report on the report half; returns every
+    task's answer decision under the final model (for the clarify model's report)."""
     x = np.array([[r[f] for f in FEATURES] for r in rows])
     y = np.array([lab == "ANSWERABLE" for lab in labels], dtype=int)
     fit_mask = np.array([lab != "PARTIAL" for lab in labels])
-    strict = np.array([lab == "ANSWERABLE" for lab in labels])
-    oof = np.zeros(len(rows))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    for train, test in folds.split(x, labels):
-        train = train[fit_mask[train]]
-        clf = LogisticRegression(C=1.0, max_iter=5000).fit(x[train], y[train])
-        oof[test] = clf.predict_proba(x[test])[:, 1]
-    print("out-of-fold, threshold for >= 0.90 precision on 'answer' (PARTIAL counted as a wrong answer):")
-    threshold = threshold_for_precision(oof, strict, PRECISION_TARGET)
-    summary = report("answerability model", oof, labels, threshold)
+    strict = y.astype(bool)
+    tune_labels = [lab for lab, t in zip(labels, tune, strict=True) if t]
+    report_labels = [lab for lab, t in zip(labels, tune, strict=True) if not t]
+    oof = _oof(x[tune], y[tune], tune_labels, fit_mask[tune])
+    threshold = threshold_for_precision(oof, strict[tune], PRECISION_TARGET)
+    print(f"tune half ({tune.sum()} tasks), out-of-fold; threshold for >= 0.90 precision (PARTIAL = wrong):")
+    tune_summary = report("answerability model", oof, tune_labels, threshold)
+    clf = LogisticRegression(C=1.0, max_iter=5000).fit(x[tune & fit_mask], y[tune & fit_mask])
+    scores = clf.predict_proba(x)[:, 1]
+    print(f"report half ({(~tune).sum()} tasks), held out:")
+    summary = report("answerability model", scores[~tune], report_labels, threshold)
     for feature in ("top_rerank", "top_chunk"):
         single = x[:, FEATURES.index(feature)]
-        report(f"baseline: {feature} alone", single, labels, threshold_for_precision(single, strict, PRECISION_TARGET))
-    clf = LogisticRegression(C=1.0, max_iter=5000).fit(x[fit_mask], y[fit_mask])
+        cut = threshold_for_precision(single[tune], strict[tune], PRECISION_TARGET)
+        report(f"baseline: {feature} alone", single[~tune], report_labels, cut)
     weights = LinearWeights(
         float(clf.intercept_[0]),
         {f: round(float(w), 4) for f, w in zip(FEATURES, clf.coef_[0], strict=True)},
-        {"fitted_on": "MTRAG-UN 507 tasks (PARTIAL left out)", "out_of_fold": summary},
+        {
+            "fitted_on": f"MTRAG-UN tune half, {int((tune & fit_mask).sum())} tasks (PARTIAL left out)",
+            "tune_out_of_fold": tune_summary,
+            "report_half": summary,
+            "script": "benchmarks/tune/fit_answerability.py",
+        },
     )
     print("weights:", weights.coefficients, "intercept", round(weights.intercept, 4))
     if write:
-        weights.save(DEFAULT_PATH, FEATURES)
-        data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
-        data["threshold"] = round(float(threshold), 4)
-        DEFAULT_PATH.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"wrote {DEFAULT_PATH} (threshold {threshold:.4f})")
+        _write(weights, FEATURES, threshold, DEFAULT_PATH)
+    return np.asarray(scores >= threshold)
+
+
+def fit_underspecified(
+    rows: list[dict[str, float]], labels: list[str], tune: np.ndarray, answered: np.ndarray, write: bool
+) -> None:
+    x = np.array([[r[f] for f in UNDERSPECIFIED_FEATURES] for r in rows])
+    y = np.array([lab == "UNDERSPECIFIED" for lab in labels], dtype=int)
+    tune_labels = [lab for lab, t in zip(labels, tune, strict=True) if t]
+    oof = _oof(x[tune], y[tune], tune_labels, np.ones(int(tune.sum()), dtype=bool))
+    threshold = threshold_for_f1(oof, y[tune].astype(bool))
+    clf = LogisticRegression(C=1.0, max_iter=5000).fit(x[tune], y[tune])
+    scores = clf.predict_proba(x)[:, 1]
+    labels_arr = np.array(labels)
+    for name, mask, s in (("tune half (out-of-fold)", tune, oof), ("report half", ~tune, scores[~tune])):
+        flagged = s >= threshold
+        positive = y[mask].astype(bool)
+        precision = positive[flagged].mean() if flagged.any() else 0.0
+        print(
+            f"underspecified, {name}: threshold {threshold:.4f}, flagged {int(flagged.sum())}, "
+            f"precision {precision:.3f}, recall {flagged[positive].mean():.3f} ({int(positive.sum())} underspecified)"
+        )
+    # The turn's decision on the report half: answer, else clarify when underspecified, else escalate.
+    held = ~tune
+    clarify = (scores >= threshold) & ~answered
+    for label in sorted(set(labels)):
+        pick = held & (labels_arr == label)
+        print(
+            f"  report half {label:15s} n={int(pick.sum()):3d}  answer {int((answered & pick).sum()):3d}  "
+            f"clarify {int((clarify & pick).sum()):3d}  escalate {int((~answered & ~clarify & pick).sum()):3d}"
+        )
+    weights = LinearWeights(
+        float(clf.intercept_[0]),
+        {f: round(float(w), 4) for f, w in zip(UNDERSPECIFIED_FEATURES, clf.coef_[0], strict=True)},
+        {"fitted_on": f"MTRAG-UN tune half, {int(tune.sum())} tasks", "script": "benchmarks/tune/fit_answerability.py"},
+    )
+    print("underspecified weights:", weights.coefficients, "intercept", round(weights.intercept, 4))
+    if write:
+        _write(weights, UNDERSPECIFIED_FEATURES, threshold, UNDERSPECIFIED_PATH)
+
+
+def _write(weights: LinearWeights, features: Sequence[str], threshold: float, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    weights.save(path, features)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["threshold"] = round(float(threshold), 4)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {path} (threshold {threshold:.4f})")
 
 
 if __name__ == "__main__":

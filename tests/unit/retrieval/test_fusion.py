@@ -127,3 +127,17 @@ def test_fuse_groups_votes_once_per_group_with_its_best_chunk() -> None:
     assert a.score == pytest.approx(1 / 61 + 1 / 62)
     with pytest.raises(InvalidInput):
         fuse_groups({"dense": dense}, key=lambda h: h.document_id, method="borda")  # type: ignore[arg-type]
+
+
+def test_first_stage_fuses_text_by_score_and_photos_by_rank() -> None:
+    from retrieval.fusion import first_stage_fusion
+
+    # dense is far surer of "a" than of anything else; BM25 barely prefers "b" to "a": score fusion keeps
+    # dense's margin, where RRF would see a tie.
+    dense = [hit("a", 0.9), hit("b", 0.3), hit("c", 0.29)]
+    sparse = [hit("b", 8.0), hit("a", 7.9), hit("c", 2.0)]
+    text = first_stage_fusion({"dense": dense, "sparse": sparse}, rrf_k=60)
+    assert text[0].chunk_id == "a" and "fused" in text[0].scores and "rrf" not in text[0].scores
+    photo = first_stage_fusion({"dense": dense, "sparse": sparse, "visual": [hit("c", 0.5)]}, rrf_k=60)
+    assert "rrf" in photo[0].scores and photo[0].chunk_id == "c"  # on every list: RRF puts it first
+    assert len(first_stage_fusion({"dense": dense, "sparse": sparse}, rrf_k=60, limit=2)) == 2
