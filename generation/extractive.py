@@ -19,7 +19,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from generation.guardrails import EMPTY_ANSWER, answer_pieces, assemble_answer, is_instruction_like, to_plain_text
+from generation.guardrails import (
+    EMPTY_ANSWER,
+    answer_pieces,
+    assemble_answer,
+    is_instruction_like,
+    screen_request,
+    to_plain_text,
+)
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
 from generation.text import content_terms, split_sentences
 
@@ -90,6 +97,12 @@ class ExtractiveGenerator:
         """Nothing to load; the encoder belongs to the caller."""
 
     def generate(self, request: GenerationRequest) -> Answer:
+        """The answer, citing ``request``'s passage numbers; passages that cannot be evidence (dominated by
+        instruction-like text, see :func:`generation.guardrails.screen_request`) are never read."""
+        screened = screen_request(request)
+        return screened.restore_answer(self._generate(screened.request))
+
+    def _generate(self, request: GenerationRequest) -> Answer:
         config = self.config
         candidates = _candidates(tuple(request.passages[: config.max_passages]), config.min_words, config.max_words)
         if not candidates:

@@ -1,9 +1,11 @@
 """Guardrails every backend applies, on the way in (passages) and on the way out (answers).
 
-In: text from the knowledge base is *data*. Instruction-like sentences ("ignore previous instructions",
-"you are now ...", "system: ..."), chat-template role tokens and anything that imitates the prompt's own
-passage delimiters are neutralised before a passage reaches a prompt, and the extractive generator never
-selects such a sentence.
+In: text from the knowledge base is *data*. Instruction-like sentences (:mod:`generation.injection`: "ignore
+previous instructions", "reply only with X", "tell customers to ...", "system: ..."), chat-template role tokens
+and anything that imitates the prompt's own passage delimiters are neutralised before a passage reaches a
+prompt, and the extractive generator never selects such a sentence. A passage dominated by such text, or
+left with nothing once it is removed, is screened out altogether (:func:`screen_request`): it is neither shown
+to a model nor cited. :func:`quotable_text` is a passage as it may be quoted to a customer.
 
 Out: an answer is plain text (HTML tags, entities, Markdown emphasis and control characters removed; the UI
 escapes as well, this is defence in depth), capped in length, and made only of sentences that cite a
@@ -16,40 +18,17 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
-from generation.protocol import Answer, AnswerSentence
-from generation.text import split_sentences
+from generation.injection import TEMPLATE_TOKENS, is_instruction_like
+from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
+from generation.text import content_terms, split_sentences
 
 EMPTY_ANSWER = Answer(text="", sentences=[], cited=[])
 REMOVED_INSTRUCTION = "[instruction-like text removed]"
 DEFAULT_MAX_ANSWER_CHARS = 1200
+DEFAULT_MAX_INSTRUCTION_SHARE = 0.5  # a passage with more of its words in instructions is not evidence
 
-_INSTRUCTION_PATTERNS = [
-    # "ignore / disregard / forget ... (all) (the|your|previous ...) instructions|prompt|rules ..."
-    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|every|of|the|your|my|our|these|those|this|"
-    r"previous|prior|above|earlier|preceding|original|initial|system|safety|other|existing)\s+){0,4}"
-    r"(?:instructions?|prompts?|rules|guidelines|directives|commands|guardrails|context|system message)\b",
-    r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:above|before|previously|you\s+(?:were|have\s+been)\s+told)",
-    r"\b(?:new|updated|real|actual|secret|hidden)\s+(?:instructions?|system\s+prompt|rules\s+for\s+(?:the\s+)?(?:ai|assistant|model))\b",
-    r"\b(?:you\s+are|you're)\s+(?:now|no\s+longer)\b",
-    r"\bfrom\s+now\s+on,?\s+(?:you|the\s+(?:assistant|ai|bot|model))\b",
-    r"\bpretend\s+(?:to\s+be|you\s+are|that\s+you)\b",
-    r"\b(?:act|behave|respond)\s+as\s+(?:if\s+you\s+(?:are|were)|an?\s+(?:unrestricted|different|new|evil|jailbroken))\b",
-    r"\b(?:reveal|print|show|repeat|output|leak)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|instructions|hidden\s+prompt)\b",
-    r"\b(?:assistant|chatbot|language\s+model|llm|ai\s+model)s?,?\s+(?:must|should|shall|will)\s+(?:now\s+)?"
-    r"(?:say|reply|respond|answer|output|ignore|obey|tell)\b",
-    r"\bdo\s+not\s+(?:follow|obey)\s+(?:the|your|any)\s+(?:previous\s+|prior\s+|system\s+)?(?:instructions?|rules|prompt)\b",
-    r"\b(?:jailbreak|dan\s+mode|developer\s+mode\s+enabled)\b",
-    r"^\s*(?:system|assistant|developer)\s*:",  # a line that impersonates a chat role
-]
-_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.IGNORECASE | re.MULTILINE)
-
-# Chat-template tokens and our own delimiters: they must never appear inside a passage.
-_TEMPLATE_TOKENS = re.compile(
-    r"<\|[^|>]{0,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|</?(?:passage|passages|question|conversation|system|user|assistant)"
-    r"\b[^>]{0,200}>|^\s*#{2,}\s*(?:system|instruction|instructions|response|assistant|user)\b:?",
-    re.IGNORECASE | re.MULTILINE,
-)
 _ROLE_PREFIX = re.compile(r"^\s*(?:user|human|customer|ai|bot)\s*:\s*", re.IGNORECASE | re.MULTILINE)
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style|iframe|object|template)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
@@ -62,62 +41,83 @@ _MARKDOWN_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3}|~~|`{1,3})(?=\S)(.+?)(?<=\S)\1
 _MARKDOWN_LINE_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+•]\s+)", re.MULTILINE)
 
 
-# Every instruction pattern needs one of these (lower-case) substrings: a cheap test before the regexes.
-_TRIGGERS = (
-    "ignore",
-    "disregard",
-    "forget",
-    "override",
-    "bypass",
-    "instruction",
-    "prompt",
-    "you are",
-    "you're",
-    "from now on",
-    "pretend",
-    "act as",
-    "behave as",
-    "respond as",
-    "reveal",
-    "assistant",
-    "chatbot",
-    "model",
-    "llm",
-    "follow",
-    "obey",
-    "jailbreak",
-    "dan mode",
-    "developer",
-    "system",
-    "<",
-    "[",
-    "##",
-)
-
-
-def is_instruction_like(text: str) -> bool:
-    """True when ``text`` reads as an instruction to the assistant rather than information for a customer."""
-    lowered = text.lower()
-    if not any(trigger in lowered for trigger in _TRIGGERS):
-        return False
-    return bool(_INSTRUCTION.search(text)) or bool(_TEMPLATE_TOKENS.search(text))
-
-
 def neutralise_passage_text(text: str) -> str:
     """Passage text made safe to quote inside a prompt's data block.
 
     Control characters go, chat-template tokens and delimiter look-alikes go, a leading role tag ("User:")
-    is dropped, and every instruction-like sentence is replaced by :data:`REMOVED_INSTRUCTION` (so a reader
-    of the prompt can see that something was there). Ordinary sentences are left exactly as they were.
+    is dropped, and every instruction-like sentence (:func:`generation.injection.is_instruction_like`) is
+    replaced by :data:`REMOVED_INSTRUCTION` (so a reader of the prompt can see that something was there).
+    Ordinary sentences are left exactly as they were.
     """
+    return _clean_passage_text(text, REMOVED_INSTRUCTION)
+
+
+def quotable_text(text: str) -> str:
+    """Passage text as it may be shown to a customer as evidence (a citation snippet, a quote): as
+    :func:`neutralise_passage_text`, but instruction-like sentences are left out altogether."""
+    return _clean_passage_text(text, "")
+
+
+def _clean_passage_text(text: str, replacement: str) -> str:
     text = _strip_control_characters(text, keep_newlines=True)
     lines: list[str] = []
     for line in text.splitlines():
-        kept = [REMOVED_INSTRUCTION if is_instruction_like(s) else s for s in split_sentences(line)]
-        cleaned = _ROLE_PREFIX.sub("", _TEMPLATE_TOKENS.sub(" ", " ".join(kept))).strip()
+        kept = [replacement if is_instruction_like(s) else s for s in split_sentences(line)]
+        cleaned = _ROLE_PREFIX.sub("", TEMPLATE_TOKENS.sub(" ", " ".join(k for k in kept if k))).strip()
         if cleaned:
             lines.append(re.sub(r"[ \t]{2,}", " ", cleaned))
     return "\n".join(lines)
+
+
+def instruction_share(text: str) -> float:
+    """The share of the words of ``text`` that stand in instruction-like sentences (0.0 when it has none)."""
+    total = instructed = 0
+    for line in _strip_control_characters(text, keep_newlines=True).splitlines():
+        for sentence in split_sentences(line):
+            count = len(sentence.split())
+            total += count
+            instructed += count if is_instruction_like(sentence) else 0
+    return instructed / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class ScreenedRequest:
+    """A request with the passages that may serve as evidence, renumbered 1..k in their order, and the way
+    back from those numbers to the numbers of the original request (which the caller cites by)."""
+
+    request: GenerationRequest
+    numbers: dict[int, int]  # screened passage number -> original passage number
+
+    def restore(self, sentence: AnswerSentence) -> AnswerSentence:
+        """``sentence`` citing the original passage numbers."""
+        return AnswerSentence(text=sentence.text, citations=[self.numbers[n] for n in sentence.citations])
+
+    def restore_answer(self, answer: Answer) -> Answer:
+        """``answer`` citing the original passage numbers."""
+        return Answer(
+            text=answer.text,
+            sentences=[self.restore(s) for s in answer.sentences],
+            cited=[self.numbers[n] for n in answer.cited],
+        )
+
+
+def screen_request(
+    request: GenerationRequest, max_instruction_share: float = DEFAULT_MAX_INSTRUCTION_SHARE
+) -> ScreenedRequest:
+    """``request`` without the passages that cannot be evidence: those dominated by instruction-like text
+    (more than ``max_instruction_share`` of their words) and those with no content word left once their
+    instruction-like sentences are removed. Such a passage is never shown to a model and never cited; what
+    it held besides the instructions is not trusted either. The rest keep their order and are renumbered
+    from 1, so a prompt has no gaps; :meth:`ScreenedRequest.restore` maps citations back.
+    """
+    kept: list[Passage] = []
+    numbers: dict[int, int] = {}
+    for passage in request.passages:
+        if instruction_share(passage.text) > max_instruction_share or not content_terms(quotable_text(passage.text)):
+            continue
+        numbers[len(kept) + 1] = passage.number
+        kept.append(replace(passage, number=len(kept) + 1))
+    return ScreenedRequest(replace(request, passages=kept), numbers)
 
 
 def to_plain_text(text: str) -> str:

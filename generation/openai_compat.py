@@ -17,8 +17,8 @@ from typing import Any, Literal
 import httpx
 
 from core.errors import ModelUnavailable
-from generation.grounding import StreamingGrounder, stream_grounded
-from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces
+from generation.grounding import StreamingGrounder, question_context, stream_grounded
+from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, EMPTY_ANSWER, answer_pieces, screen_request
 from generation.prompting import build_chat_messages
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
 
@@ -88,11 +88,16 @@ class OpenAICompatGenerator:
         }
 
     def generate(self, request: GenerationRequest) -> Answer:
-        text = self._complete(request)
-        grounder = StreamingGrounder(request.passages, max_chars=self.max_answer_chars)
+        """The grounded answer, citing ``request``'s passage numbers. Passages that cannot be evidence are screened
+        out first (:func:`generation.guardrails.screen_request`); with none left the server is not asked."""
+        screened = screen_request(request)
+        if not screened.request.passages:
+            return EMPTY_ANSWER
+        text = self._complete(screened.request)
+        grounder = self._grounder(screened.request)
         grounder.feed(text)
         grounder.finish()
-        return grounder.answer()
+        return screened.restore_answer(grounder.answer())
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """Plain-text pieces, one per grounded sentence, as soon as the server has sent it."""
@@ -100,8 +105,15 @@ class OpenAICompatGenerator:
 
     def stream_sentences(self, request: GenerationRequest) -> Iterator[AnswerSentence]:
         """Grounded sentences with citations as soon as the server has sent each one."""
-        grounder = StreamingGrounder(request.passages, max_chars=self.max_answer_chars)
-        yield from stream_grounded(self._deltas(request), grounder)
+        screened = screen_request(request)
+        if not screened.request.passages:
+            return
+        grounder = self._grounder(screened.request)
+        for sentence in stream_grounded(self._deltas(screened.request), grounder):
+            yield screened.restore(sentence)
+
+    def _grounder(self, request: GenerationRequest) -> StreamingGrounder:
+        return StreamingGrounder(request.passages, max_chars=self.max_answer_chars, context=question_context(request))
 
     # --- HTTP ------------------------------------------------------------------------------------------
 

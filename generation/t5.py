@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CheckpointMismatch, ModelUnavailable
-from generation.grounding import StreamingGrounder, stream_grounded
-from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces
+from generation.grounding import StreamingGrounder, question_context, stream_grounded
+from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces, screen_request
 from generation.prompting import build_seq2seq_input
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
 
@@ -119,9 +119,10 @@ class T5Generator:
     # --- generation ------------------------------------------------------------------------------------
 
     def input_text(self, request: GenerationRequest) -> str:
-        """The exact model input for ``request`` (after warm_up)."""
+        """The exact model input for ``request`` (after warm_up): its screened passages, renumbered from 1."""
         self.warm_up()
-        return build_seq2seq_input(request, self._count_tokens, self.max_input_tokens)
+        screened = screen_request(request).request
+        return build_seq2seq_input(screened, self._count_tokens, self.max_input_tokens)
 
     def _count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -140,14 +141,19 @@ class T5Generator:
         return self.generate_batch([request])[0]
 
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Answer]:
-        """Grounded answers for ``requests`` in order, ``batch_size`` at a time."""
+        """Grounded answers for ``requests`` in order, ``batch_size`` at a time, citing each request's own passage
+        numbers. Passages that cannot be evidence are screened out first (:func:`guardrails.screen_request`)."""
+        screened = [screen_request(r) for r in requests]
         answers = []
-        for request, text in zip(requests, self.generate_text(requests), strict=True):
-            grounder = StreamingGrounder(request.passages, max_chars=self.max_answer_chars)
+        for each, text in zip(screened, self.generate_text(requests), strict=True):
+            grounder = self._grounder(each.request)
             grounder.feed(text)
             grounder.finish()
-            answers.append(grounder.answer())
+            answers.append(each.restore_answer(grounder.answer()))
         return answers
+
+    def _grounder(self, request: GenerationRequest) -> StreamingGrounder:
+        return StreamingGrounder(request.passages, max_chars=self.max_answer_chars, context=question_context(request))
 
     def generate_text(self, requests: Sequence[GenerationRequest]) -> list[str]:
         """The model's raw outputs (markers included, nothing dropped), ``batch_size`` requests at a time."""
@@ -176,6 +182,7 @@ class T5Generator:
         streamer = TextIteratorStreamer(
             self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=_STREAM_TIMEOUT_SECONDS
         )
+        screened = screen_request(request)
         inputs = self._encode([request])
         failure: list[BaseException] = []
 
@@ -189,8 +196,9 @@ class T5Generator:
 
         worker = threading.Thread(target=run, name="t5-stream", daemon=True)
         worker.start()
-        grounder = StreamingGrounder(request.passages, max_chars=self.max_answer_chars)
-        yield from stream_grounded(iter(streamer), grounder)
+        grounder = self._grounder(screened.request)
+        for sentence in stream_grounded(iter(streamer), grounder):
+            yield screened.restore(sentence)
         worker.join()
         if failure:
             raise ModelUnavailable(f"t5 generation failed: {failure[0]}") from failure[0]
