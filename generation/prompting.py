@@ -1,5 +1,7 @@
 """Prompts: what the generative backends send to a model. Passage text always goes through
 :func:`generation.guardrails.neutralise_passage_text` first and sits inside clearly delimited data blocks.
+The backends build prompts from :func:`generation.guardrails.screen_request`'s request, so a passage made of
+instructions never reaches a prompt and the passages a prompt shows are numbered 1..k without gaps.
 
 Two shapes:
 
