@@ -11,9 +11,10 @@ from chat.events import EventBus, conversation_channel
 from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
 from core.models import Conversation, Message
-from generation.guardrails import assemble_answer
+from generation.guardrails import assemble_answer, quotable_text
 from generation.protocol import Answer, GenerationRequest, Generator, SentenceStreamer
 from kb.runtime import Runtime
+from kb.search import snippet
 
 _ESCALATION_TEXT = {
     "customer_asked_for_human": "Of course. I've passed your conversation to a member of our team; they'll reply here.",
@@ -100,7 +101,8 @@ def answer_turn(
                 "chunk_id": passage.chunk_id,
                 "page": passage.page,
                 "score": round(float(hit.score if hit else passage.score), 6),
-                "snippet": evidence.snippet_for(passage.chunk_id),
+                # Customers see the passage without instruction-like sentences (agents see it raw).
+                "snippet": snippet(quotable_text(evidence.bodies.get(passage.chunk_id, "")), evidence.query),
                 "url": source_url(conversation.id, passage.document_id, passage.page),
             }
         )
