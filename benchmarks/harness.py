@@ -54,9 +54,17 @@ def _broker_urls(root: Path) -> tuple[str, str]:
         import redis
 
         redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
-        db = 14
-        redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
-        return f"redis://127.0.0.1:6379/{db}", f"redis://127.0.0.1:6379/{db}"
+        # One database per running stack: two benchmarks at once on one shared database consume each other's
+        # ingest tasks (and a flush would drop the other's queue). Claim a free one of 8..15 by a key whose
+        # expiry outlives any run; a database whose claim is held by another run is skipped.
+        for db in range(8, 16):
+            client = redis.Redis(host="127.0.0.1", port=6379, db=db)
+            if client.set("bindesk-eval-claim", str(root), nx=True, ex=6 * 3600):
+                for key in client.scan_iter():
+                    if key != b"bindesk-eval-claim":
+                        client.delete(key)
+                return f"redis://127.0.0.1:6379/{db}", f"redis://127.0.0.1:6379/{db}"
+        raise RuntimeError("no free Redis database for a benchmark stack (8..15 all claimed)")
     except Exception:
         return f"sqla+sqlite:///{root / 'broker.sqlite'}", f"db+sqlite:///{root / 'results.sqlite'}"
 
@@ -82,6 +90,10 @@ class EvalStack:
         if self._worker is not None:
             self._worker.stop()
         self.milvus.stop()
+        if self.settings.broker_url.startswith("redis://"):  # release the database claimed in _broker_urls
+            import redis
+
+            redis.Redis.from_url(self.settings.broker_url).flushdb()
 
     def ingest(self, workspace_id: str, files: Sequence[Path], timeout: float = 7200) -> IngestReport:
         """Upload ``files`` through the real path and wait until every document is indexed or failed."""
