@@ -103,7 +103,7 @@ def gather_evidence(
     started = time.perf_counter()
     question = norm.words or norm.ocr_text
     query = rewrite_query(question, context.focus, customer_texts(history)) if question else ""
-    extra = history_queries(history, HISTORY) if question else []
+    extra = history_queries(history, HISTORY, question) if question else []
     graph_hits = _graph_candidates(runtime, session, workspace_id, context) if HISTORY.graph_weight > 0 else []
     timings["graph"] = _ms(started)
     started = time.perf_counter()
@@ -117,7 +117,7 @@ def gather_evidence(
         lists = _history_lists(runtime, workspace_id, extra, depth)
         if graph_hits:
             lists.append(("graph", graph_hits, HISTORY.graph_weight))
-        hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth)
+        hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
         timings["history"] = _ms(started)
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()

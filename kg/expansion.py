@@ -27,34 +27,47 @@ class HistoryConfig:
     Each of the last ``turns`` earlier turns (customer, bot and agent alike) is retrieved on its own, and
     its dense and BM25 lists join the fusion at ``decay ** age`` (age 1 = the turn just before this one),
     times ``bot_weight`` for a bot's or an agent's turn. The graph neighbours of the focus entities join
-    at ``graph_weight``. The rewritten query's own fused list weighs 1.0 (:func:`fuse_more`).
+    at ``graph_weight``. The conversation query (the last ``context_turns`` earlier turns and this one,
+    joined) joins at ``context_weight``. The rewritten query's own fused list weighs 1.0 (:func:`fuse_more`).
     """
 
-    turns: int = 4
-    decay: float = 0.6
+    # Tuned on doc2dial's tuning half (document recall, benchmarks/tune/doc2dial_rewrite.py --grid): the
+    # conversation query carries the context; per-turn lists added nothing beside it (R@1 0.602-0.617 with
+    # four of them vs 0.615-0.620 without) and cost two searches each, so they are off by default.
+    turns: int = 0
+    decay: float = 0.7
     bot_weight: float = 1.0
     graph_weight: float = 0.0
+    context_turns: int = 3  # earlier turns in the conversation query (0: none)
+    context_weight: float = 1.0  # the conversation query's lists, beside the rewritten query's 1.0
+    # RRF constant of the document votes: smaller than the fusion's 60, so that the document the conversation
+    # is about clearly wins over the next one (60 leaves them almost level: R@1 0.607 vs 0.623 at 10).
+    vote_k: float = 10.0
 
 
 DEFAULT_HISTORY = HistoryConfig()
 
 
 def history_queries(
-    history: Sequence[tuple[str, str]], config: HistoryConfig = DEFAULT_HISTORY
+    history: Sequence[tuple[str, str]], config: HistoryConfig = DEFAULT_HISTORY, turn_text: str = ""
 ) -> list[tuple[str, float]]:
-    """``(text, fusion weight)`` of the earlier turns worth retrieving, newest first.
+    """``(text, fusion weight)`` of the extra retrieval queries the conversation adds to this turn's.
 
     ``history`` is the conversation before this turn, oldest first, as ``(role, text)`` with role in
-    :data:`ROLES`. Empty turns are skipped without ageing the rest; a text that occurs twice keeps its
-    larger weight only (retrieving it twice would count it twice).
+    :data:`ROLES`; ``turn_text`` is this turn's words. First the conversation query (the last
+    ``context_turns`` earlier turns and ``turn_text`` joined, oldest first), then each of the last
+    ``turns`` earlier turns, newest first. Empty turns are skipped without ageing the rest; a text that
+    occurs twice keeps its larger weight only (retrieving it twice would count it twice).
     """
     for role, _ in history:
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r} in the history; expected one of {sorted(ROLES)}")
-    if config.turns <= 0:
-        return []
-    kept = [(role, text.strip()) for role, text in history if text.strip()][-config.turns :]
+    spoken = [(role, text.strip()) for role, text in history if text.strip()]
     out: dict[str, float] = {}
+    if config.context_turns > 0 and config.context_weight > 0 and spoken:
+        joined = " ".join([*(text for _, text in spoken[-config.context_turns :]), turn_text.strip()]).strip()
+        out[joined] = config.context_weight
+    kept = spoken[-config.turns :] if config.turns > 0 else []
     for age, (role, text) in enumerate(reversed(kept), start=1):
         weight = config.decay**age * (1.0 if role == "customer" else config.bot_weight)
         if weight > out.get(text, 0.0):
@@ -68,7 +81,11 @@ def customer_texts(history: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def fuse_more(
-    hits: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]], k: float, limit: int
+    hits: Sequence[Hit],
+    lists: Sequence[tuple[str, Sequence[Hit], float]],
+    k: float,
+    limit: int,
+    vote_k: float | None = None,
 ) -> list[Hit]:
     """Join more ranked lists to the turn's own fused list by weighted reciprocal-rank fusion.
 
@@ -76,7 +93,8 @@ def fuse_more(
     chunk at rank ``r`` getting ``1 / (k + r)``. Each of ``lists`` is ``(name, hits, weight)``:
 
     - a :data:`HISTORY_LIST` (an earlier turn's results) votes for *documents*: its documents, ranked by
-      their best chunk, give ``weight / (k + document rank)`` to every candidate chunk of theirs, and a
+      their best chunk, give ``weight / (vote_k + document rank)`` (``vote_k`` defaults to ``k``) to every
+      candidate chunk of theirs, and a
       document no candidate came from enters with its best chunk. The earlier turns say which document the
       conversation is about; which section of it answers is left to this turn's own words, so "and how do
       I turn it off?" after a question about the cartridge finds the "turn off" section, not the cartridge.
@@ -101,7 +119,7 @@ def fuse_more(
         if name == HISTORY_LIST:
             best = {h.document_id: h for h in reversed(ranked)}  # each document's first (best) chunk
             for rank, document_id in enumerate(dict.fromkeys(h.document_id for h in ranked), start=1):
-                share = weight / (k + rank)
+                share = weight / ((k if vote_k is None else vote_k) + rank)
                 document_shares[document_id] = document_shares.get(document_id, 0.0) + share
                 if not any(h.document_id == document_id for h in fused.values()):
                     first = best[document_id]

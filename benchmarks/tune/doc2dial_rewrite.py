@@ -259,6 +259,9 @@ class PipelineConfig:
     decay: float = 0.6  # per-turn weight decay of earlier turns' lists
     history_turns: int = 4  # earlier turns (customer and bot) that count
     bot_weight: float = 1.0  # a bot (agent) turn's lists count this much of a customer turn's
+    context_turns: int = 4  # earlier turns joined with this one into the conversation query
+    context_weight: float = 2.0  # the conversation query's weight
+    vote_k: float = 60.0  # RRF constant of the earlier turns' document votes
     graph_weight: float = 0.0  # weight of the graph-neighbour candidate list
     use_bot_entities: bool = True  # bot turns feed the entity memory (at the memory's bot weight)
 
@@ -272,6 +275,9 @@ PRODUCT = PipelineConfig(
     decay=DEFAULT_HISTORY.decay,
     bot_weight=DEFAULT_HISTORY.bot_weight,
     graph_weight=DEFAULT_HISTORY.graph_weight,
+    context_turns=DEFAULT_HISTORY.context_turns,
+    context_weight=DEFAULT_HISTORY.context_weight,
+    vote_k=DEFAULT_HISTORY.vote_k,
 )
 
 
@@ -329,10 +335,21 @@ class Pipeline:
 
     def history_config(self) -> HistoryConfig:
         cfg = self.config
-        return HistoryConfig(cfg.history_turns, cfg.decay, cfg.bot_weight, cfg.graph_weight)
+        return HistoryConfig(
+            cfg.history_turns,
+            cfg.decay,
+            cfg.bot_weight,
+            cfg.graph_weight,
+            cfg.context_turns,
+            cfg.context_weight,
+            cfg.vote_k,
+        )
 
     def texts(self, q: Query) -> list[str]:
-        return [self.query(q), *(text for text, _ in history_queries(_roles(q.history), self.history_config()))]
+        return [
+            self.query(q),
+            *(text for text, _ in history_queries(_roles(q.history), self.history_config(), q.question)),
+        ]
 
     def __call__(self, index: Index, q: Query) -> dict[int, float]:
         """As :func:`kg.expansion.fuse_more` joins them: the first stage (the rewritten query's dense and BM25
@@ -344,13 +361,13 @@ class Pipeline:
         scores = {i: 1.0 / (RRF_K + r) for r, (i, _) in enumerate(first, start=1)}
         present = {index.doc_of[i] for i in scores}
         shares: dict[str, float] = defaultdict(float)
-        for text, weight in history_queries(_roles(q.history), self.history_config()):
+        for text, weight in history_queries(_roles(q.history), self.history_config(), q.question):
             for ranked in index.ranks(text):
                 best: dict[str, int] = {}
                 for i in sorted(ranked, key=ranked.__getitem__):
                     best.setdefault(index.doc_of[i], i)
                 for rank, (doc, i) in enumerate(best.items(), start=1):
-                    shares[doc] += weight / (RRF_K + rank)
+                    shares[doc] += weight / (self.config.vote_k + rank)
                     if doc not in present:
                         scores[i] = 0.0
                         present.add(doc)
@@ -456,19 +473,17 @@ def main() -> None:
     base = PRODUCT
     if args.grid:
         base = grid_search(index, tune, neighbours, dictionary, base)
+
+    def pipe(config: PipelineConfig) -> Pipeline:
+        return Pipeline(index, neighbours, dictionary, config)
+
     rows: list[tuple[str, Strategy]] = [
         ("last turn only", last_turn),
         ("last 4 turns concatenated", last4_concat),
-        (
-            "Bindesk: rewrite only",
-            Pipeline(index, neighbours, dictionary, replace(base, history_turns=0, graph_weight=0)),
-        ),
-        ("Bindesk: rewrite + graph", Pipeline(index, neighbours, dictionary, replace(base, history_turns=0))),
-        (
-            "Bindesk: rewrite + history, no graph",
-            Pipeline(index, neighbours, dictionary, replace(base, graph_weight=0)),
-        ),
-        ("Bindesk: full (rewrite + history + graph)", Pipeline(index, neighbours, dictionary, base)),
+        ("Bindesk: rewrite only", pipe(replace(base, context_turns=0, history_turns=0, graph_weight=0))),
+        ("Bindesk: rewrite + conversation query", pipe(replace(base, history_turns=0, graph_weight=0))),
+        ("Bindesk: rewrite + conversation + turns", pipe(replace(base, graph_weight=0))),
+        ("Bindesk: as tuned (+ graph if it helped)", pipe(base)),
     ]
     print(f"{'strategy':44s} {'tune R@1':>8s} {'R@5':>6s}   {'report R@1':>10s} {'R@5':>6s}")
     for name, strategy in rows:
@@ -483,19 +498,11 @@ def grid_search(
     index: Index, tune: list[Query], neighbours: Neighbours, dictionary: Any, base: PipelineConfig
 ) -> PipelineConfig:
     """Best R@1 + R@5 on the tuning half over the history and graph knobs."""
-    candidates: list[PipelineConfig] = []
-    rewrites = [
-        (True, base.rewrite),
-        (True, replace(base.rewrite, own_request_carries_subject_only=False)),
-        (False, base.rewrite),
+    candidates = [
+        replace(base, context_turns=3, context_weight=w, vote_k=vote_k, history_turns=0)
+        for vote_k in (1.0, 3.0, 10.0, 60.0)
+        for w in (1.0, 2.0, 4.0)
     ]
-    for use_rewrite, rewrite in rewrites:
-        candidates += [
-            replace(base, use_rewrite=use_rewrite, rewrite=rewrite, history_turns=n, decay=decay, bot_weight=bot)
-            for n in (2, 4, 6)
-            for decay in (0.5, 0.7, 0.85)
-            for bot in (0.5, 1.0)
-        ]
     best = _best(index, tune, neighbours, dictionary, candidates)
     # The graph list on top of the best history setting (a full cross would triple the grid).
     return _best(index, tune, neighbours, dictionary, [replace(best, graph_weight=g) for g in (0.0, 0.15, 0.3, 0.6)])
@@ -516,9 +523,8 @@ def _best(
 
 def _knobs(cfg: PipelineConfig) -> str:
     return (
-        f"rewrite={cfg.use_rewrite} prev_terms={cfg.rewrite.previous_turn_terms} n={cfg.history_turns} "
-        f"decay={cfg.decay} bot={cfg.bot_weight} "
-        f"graph={cfg.graph_weight}"
+        f"rewrite={cfg.use_rewrite} context={cfg.context_turns}x{cfg.context_weight} vote_k={cfg.vote_k} "
+        f"n={cfg.history_turns} decay={cfg.decay} bot={cfg.bot_weight} graph={cfg.graph_weight}"
     )
 
 

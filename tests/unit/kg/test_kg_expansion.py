@@ -18,21 +18,21 @@ HISTORY = [
 
 
 def test_newest_turn_weighs_most_and_weights_decay_per_turn() -> None:
-    config = HistoryConfig(turns=4, decay=0.5, bot_weight=1.0)
+    config = HistoryConfig(turns=4, decay=0.5, bot_weight=1.0, context_turns=0)
     queries = history_queries(HISTORY, config)
     assert [text for text, _ in queries] == [text for _, text in reversed(HISTORY)]
     assert [w for _, w in queries] == pytest.approx([0.5, 0.25, 0.125, 0.0625])
 
 
 def test_only_the_last_turns_count() -> None:
-    queries = history_queries(HISTORY, HistoryConfig(turns=2, decay=0.5))
+    queries = history_queries(HISTORY, HistoryConfig(turns=2, decay=0.5, context_turns=0))
     assert [text for text, _ in queries] == [HISTORY[3][1], HISTORY[2][1]]
-    assert history_queries(HISTORY, HistoryConfig(turns=0)) == []
+    assert history_queries(HISTORY, HistoryConfig(turns=0, context_turns=0)) == []
     assert history_queries([], HistoryConfig()) == []
 
 
 def test_bot_and_agent_turns_weigh_bot_weight_of_a_customer_turn() -> None:
-    queries = dict(history_queries(HISTORY, HistoryConfig(turns=4, decay=1.0, bot_weight=0.25)))
+    queries = dict(history_queries(HISTORY, HistoryConfig(turns=4, decay=1.0, bot_weight=0.25, context_turns=0)))
     assert queries[HISTORY[0][1]] == pytest.approx(1.0)
     assert queries[HISTORY[1][1]] == pytest.approx(0.25)  # bot
     assert queries[HISTORY[3][1]] == pytest.approx(0.25)  # agent
@@ -40,8 +40,16 @@ def test_bot_and_agent_turns_weigh_bot_weight_of_a_customer_turn() -> None:
 
 def test_empty_turns_are_skipped_and_a_repeated_text_counts_once_at_its_best_weight() -> None:
     history = [("customer", "reset the router"), ("bot", "   "), ("customer", "reset the router")]
-    queries = history_queries(history, HistoryConfig(turns=4, decay=0.5))
+    queries = history_queries(history, HistoryConfig(turns=4, decay=0.5, context_turns=0))
     assert queries == [("reset the router", pytest.approx(0.5))]
+
+
+def test_conversation_query_joins_the_last_turns_and_this_one() -> None:
+    config = HistoryConfig(turns=1, decay=0.5, context_turns=2, context_weight=2.0)
+    queries = history_queries(HISTORY, config, "and how do I turn it off?")
+    assert queries[0] == (f"{HISTORY[2][1]} {HISTORY[3][1]} and how do I turn it off?", 2.0)
+    assert queries[1:] == [(HISTORY[3][1], pytest.approx(0.5))]
+    assert history_queries([], config, "hello") == []  # nothing earlier: this turn's own query is enough
 
 
 def test_unknown_role_is_rejected() -> None:
@@ -114,3 +122,14 @@ def test_earlier_turns_choose_the_document_and_this_turn_the_section() -> None:
 def test_a_document_only_earlier_turns_found_enters_with_its_best_chunk() -> None:
     added = fuse_more([_chunk("a1", "a")], [(HISTORY_LIST, [_chunk("b2", "b"), _chunk("b1", "b")], 2.0)], 60, 10)
     assert [h.chunk_id for h in added] == ["b2", "a1"]
+
+
+def test_a_small_vote_k_makes_the_conversations_document_win() -> None:
+    # This turn's words slightly prefer the fan; the conversation is about the filter.
+    first_stage = [_chunk("fan-off", "fan"), _chunk("filter-off", "filter")]
+    conversation = [_chunk("filter-cartridge", "filter"), _chunk("fan-clean", "fan")]
+    level = fuse_more(first_stage, [(HISTORY_LIST, conversation, 1.0)], k=60, limit=10)
+    sharp = fuse_more(first_stage, [(HISTORY_LIST, conversation, 1.0)], k=60, limit=10, vote_k=10)
+    assert level[0].score == pytest.approx(level[1].score)  # at k=60 the two documents end level
+    assert sharp[0].chunk_id == "filter-off"
+    assert sharp[0].score - sharp[1].score > 1e-3
