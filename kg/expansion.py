@@ -37,7 +37,7 @@ class HistoryConfig:
     turns: int = 0
     decay: float = 0.7
     bot_weight: float = 1.0
-    graph_weight: float = 0.0
+    graph_weight: float = 0.15  # neutral on doc2dial (R@1 0.620 vs 0.623, R@5 0.928 vs 0.927): few named entities there
     context_turns: int = 3  # earlier turns in the conversation query (0: none)
     context_weight: float = 1.0  # the conversation query's lists, beside the rewritten query's 1.0
     # RRF constant of the document votes: smaller than the fusion's 60, so that the document the conversation
