@@ -46,9 +46,9 @@ def run(stack: EvalStack, root: Path, work_dir: Path, quick: bool) -> dict[str, 
         print(f"conversation: {name} done: {json.dumps(results[name], default=str)}", file=sys.stderr, flush=True)
 
     timed("doc2dial", lambda sub: run_doc2dial(stack, root, sub, quick))
-    timed("mtrag", lambda sub: run_mtrag(stack, root, sub, quick))
     timed("voice", lambda sub: {"kb_ingest": ingest_tv_manual(stack, root, sub), **run_voice(stack, root, quick)})
     timed("latency", lambda sub: run_latency(stack, root, quick))
+    timed("mtrag", lambda sub: run_mtrag(stack, root, sub, quick))  # last: its pool is the longest ingest
     return results
 
 
