@@ -1,9 +1,11 @@
 """Answer, ask a clarifying question, or escalate with a reason: the decision, from rules and evidence.
 
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
-evidence: answer when the answerability score reaches ``Settings.answer_threshold`` (calibrated on MTRAG-UN,
-see benchmarks/RESULTS.md); below it, ask a clarifying question when the turn itself is underspecified and the
-conversation has not already failed ``Settings.max_failed_turns`` times; otherwise escalate.
+evidence: answer when the answerability score reaches ``Settings.answer_threshold``; below it, ask a
+clarifying question when the judge found the question underspecified (its underspecified probability reached
+``Settings.clarify_threshold``) and the conversation has not already failed ``Settings.max_failed_turns``
+times; otherwise escalate. Both thresholds default to values calibrated on MTRAG-UN's tune half
+(``benchmarks/tune/fit_answerability.py``; the models and thresholds are in ``retrieval/calibration/``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def decide(
         return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")
     if conversation.failed_turns >= settings.max_failed_turns:
         return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
-    if evidence.underspecified and score >= settings.clarify_threshold:
+    if evidence.underspecified:
         return Decision("clarify", "underspecified", f"answerability {score:.2f}; the question leaves its subject open")
     if evidence.out_of_scope:
         return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")

@@ -144,3 +144,25 @@ def test_answerability_model_scores_in_unit_interval(tmp_path: Path) -> None:
     bad = model.score("oil filter lawn mower", reranker.rerank("oil filter lawn mower", CANDIDATES))
     assert 0.0 <= bad < 0.5 <= good <= 1.0
     assert model.answerable(question, reranker.rerank(question, CANDIDATES))
+
+
+def test_keep_order_annotates_without_reordering() -> None:
+    out = EvidenceReranker(BagOfWords(), WEIGHTS).rerank(
+        "How do I cancel a scheduled recording?", CANDIDATES, keep_order=True
+    )
+    assert [h.chunk_id for h in out] == ["a", "b", "c"]
+    assert [h.score for h in out] == [0.9, 0.8, 0.7]  # first-stage scores kept
+    assert out[2].scores["rerank"] > out[0].scores["rerank"]  # yet the reranker prefers "c"
+
+
+def test_shipped_calibration_loads_and_matches_the_settings_defaults() -> None:
+    from core.settings import Settings
+    from retrieval.answerability import UnderspecifiedModel
+    from retrieval.rerank import DEFAULT_WEIGHTS_PATH, default_weights
+
+    assert DEFAULT_WEIGHTS_PATH.exists()
+    assert set(default_weights().coefficients) == set(FEATURES)
+    answer, under = AnswerabilityModel.load(), UnderspecifiedModel.load()
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.answer_threshold == answer.threshold
+    assert settings.clarify_threshold == under.threshold

@@ -1,0 +1,107 @@
+"""chat.judge.Judge and chat.decide.decide on hand-made candidates (pure logic, a toy encoder).
+
+The encoder is a deterministic hashed bag of words, so "the sentence that shares the question's words" is the
+most similar; the models are small hand-set logistic models, so each test states what it relies on. The shipped
+calibration is checked in tests/unit/retrieval/test_rerank.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from chat.decide import decide
+from chat.evidence import Evidence
+from chat.inputs import NormalisedTurn
+from chat.judge import Judge
+from chat.policy import PolicyVerdict
+from core.models import Conversation
+from core.settings import Settings
+from kg.types import TurnContext
+from retrieval.answerability import AnswerabilityModel, UnderspecifiedModel
+from retrieval.protocol import Hit
+from retrieval.rerank import EvidenceReranker, LinearWeights
+from retrieval.text_features import stem, words
+
+
+def encode(texts: Sequence[str]) -> np.ndarray:
+    out = np.zeros((len(texts), 256), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in words(text):
+            out[row, int(hashlib.md5(stem(word).encode()).hexdigest(), 16) % 256] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms == 0, 1, norms)
+
+
+def hit(chunk: str, text: str, score: float, ranks: dict[str, int]) -> Hit:
+    return Hit(chunk, f"doc-{chunk}", "manual.pdf", "TV manual", "", None, "text", text, score, dict(ranks), {})
+
+
+CANDIDATES = [
+    hit("a", "The remote pairs automatically. Batteries last a year.", 0.9, {"dense": 1}),
+    hit("b", "Picture modes change brightness. Sound modes change the equaliser.", 0.8, {"dense": 2, "sparse": 2}),
+    hit(
+        "c",
+        "Many settings exist. To cancel a scheduled recording, open Recordings and choose Delete.",
+        0.7,
+        {"dense": 3, "sparse": 1},
+    ),
+]
+RERANK = LinearWeights(0.0, {"sentence_max": 4.0, "coverage": 2.0})
+ANSWER = AnswerabilityModel(LinearWeights(-3.0, {"coverage_top": 3.0, "top_sentence": 2.0}), threshold=0.5)
+UNDER = UnderspecifiedModel(LinearWeights(-2.0, {"pronoun": 3.0, "coverage_union": -1.0}), threshold=0.5)
+CONTEXT = TurnContext(turn_index=0, entities=[], focus=[], is_followup=False)
+
+
+def judge() -> Judge:
+    return Judge(EvidenceReranker(encode, RERANK), ANSWER, UNDER, clarify_threshold=0.5)
+
+
+def test_the_answering_passage_comes_first_and_scores_answerable() -> None:
+    out = judge().assess("How do I cancel a scheduled recording?", CANDIDATES, {}, CONTEXT)
+    assert out.hits[0].chunk_id == "c"
+    assert out.answerability >= 0.5 and not out.out_of_scope and not out.underspecified
+    assert out.features["coverage_top"] == 1.0 and out.features["answerability"] == out.answerability
+
+
+def test_an_unrelated_question_scores_low_and_is_out_of_scope() -> None:
+    out = judge().assess("Replace the oil filter of a lawn mower", CANDIDATES, {}, CONTEXT)
+    assert out.answerability < 0.5 and out.out_of_scope
+
+
+def test_no_candidates_means_nothing_to_answer_with() -> None:
+    out = judge().assess("How do I cancel a scheduled recording?", [], {}, CONTEXT)
+    assert out.hits == [] and out.answerability == 0.0 and out.out_of_scope
+
+
+def test_a_question_that_points_back_is_underspecified() -> None:
+    out = judge().assess("Is it safer?", CANDIDATES, {}, CONTEXT)
+    assert out.underspecified and out.features["underspecified"] >= 0.5
+
+
+def test_a_photo_turn_keeps_the_first_stage_order_but_is_scored() -> None:
+    photo = [hit("a", CANDIDATES[0].text, 0.9, {"visual": 1}), *CANDIDATES[1:]]
+    out = judge().assess("cancel a scheduled recording", photo, {}, CONTEXT)
+    assert [h.chunk_id for h in out.hits] == ["a", "b", "c"]
+    assert "rerank" in out.hits[0].scores and 0.0 < out.answerability < 1.0
+    assert out.features["coverage_union"] == 1.0  # the answering passage is among the top three
+
+
+def evidence(answerability: float, underspecified: bool, out_of_scope: bool = False) -> Evidence:
+    hits = [] if out_of_scope else list(CANDIDATES)
+    return Evidence("q", hits, answerability, underspecified, out_of_scope, {}, [], [])
+
+
+def test_decide_answers_asks_or_escalates_on_the_thresholds() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    none, turn = PolicyVerdict("none"), NormalisedTurn(text="q")
+    fresh = Conversation(failed_turns=0)
+    at = settings.answer_threshold
+    assert decide(none, evidence(at, False), turn, fresh, settings).kind == "answer"
+    assert decide(none, evidence(at - 0.01, True), turn, fresh, settings).reason == "underspecified"
+    assert decide(none, evidence(at - 0.01, False), turn, fresh, settings).reason == "no_evidence"
+    assert decide(none, evidence(0.0, False, out_of_scope=True), turn, fresh, settings).reason == "out_of_scope"
+    tired = Conversation(failed_turns=settings.max_failed_turns)
+    assert decide(none, evidence(at - 0.01, True), turn, tired, settings).reason == "repeated_failure"
