@@ -195,11 +195,6 @@ def record_feedback(
     return feedback
 
 
-def last_customer_turns(messages: Sequence[Message], limit: int = 4) -> list[str]:
-    texts = [m.text or m.transcript or "" for m in messages if m.role == "customer"]
-    return [t for t in texts if t][-limit:]
-
-
 def aware(moment: datetime | None) -> datetime | None:
     from datetime import UTC
 

@@ -73,10 +73,20 @@ def claim_conversation(
 
 @router.post("/conversations/{conversation_id}/reply", status_code=201)
 def reply(
-    conversation_id: str, body: ReplyIn, request: Request, principal: AgentPrincipal, session: SessionDep
+    conversation_id: str,
+    body: ReplyIn,
+    request: Request,
+    principal: AgentPrincipal,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     conversation = for_staff(session, principal.workspace_id, conversation_id)
     message = agent_reply(session, conversation, principal.key_id, body.text)
+    # What the agent names (the product, the order) stays in the conversation's focus for the bot's later turns.
+    customer_turns = sum(1 for m in messages_of(session, conversation) if m.role == "customer")
+    runtime.graph.record_turn(
+        session, conversation.workspace_id, conversation.id, customer_turns, message.text or "", by_customer=False
+    )
     session.commit()
     authors = {principal.key_id: principal.name}
     view = message_view(message, staff=False, authors=authors)
