@@ -2,7 +2,8 @@
 
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
 evidence: answer when the answerability score reaches ``Settings.answer_threshold``; below it, ask a
-clarifying question when the judge found the question underspecified (its underspecified probability reached
+clarifying question when the knowledge base holds something on the subject and the judge found the
+question underspecified (its underspecified probability reached
 ``Settings.clarify_threshold``) and the conversation has not already failed ``Settings.max_failed_turns``
 times; otherwise escalate. Both thresholds default to values calibrated on MTRAG-UN's tune half
 (``benchmarks/tune/fit_answerability.py``; the models and thresholds are in ``retrieval/calibration/``).
@@ -47,8 +48,8 @@ def decide(
         return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")
     if conversation.failed_turns >= settings.max_failed_turns:
         return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
+    if evidence.out_of_scope:  # no clarification helps when nothing in the knowledge base is about it
+        return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")
     if evidence.underspecified:
         return Decision("clarify", "underspecified", f"answerability {score:.2f}; the question leaves its subject open")
-    if evidence.out_of_scope:
-        return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")
     return Decision("escalate", "no_evidence", f"answerability {score:.2f} < {settings.answer_threshold:.2f}")

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from kb.runtime import Runtime
 from kb.search import reranker_for
+from kg.extract import SPECIFIC_TYPES
 from kg.types import TurnContext
 from retrieval.answerability import (
     AnswerabilityModel,
@@ -73,10 +74,21 @@ class Judge:
         return Judgement(
             hits=ranked,
             answerability=score,
-            underspecified=p_under >= self.clarify_threshold,
+            underspecified=p_under >= self.clarify_threshold and not _names_its_subject(context),
             out_of_scope=not ranked or row["coverage_union"] == 0.0,
             features=features,
         )
+
+
+NAMED_THINGS = 3
+
+
+def _names_its_subject(context: TurnContext) -> bool:
+    """The turn names a specific thing (a product, model, error code, order or serial number) or three things
+    of any kind: whatever the underspecified model reads in its wording, asking "which product?" back would be
+    wrong. (That model is weak on its own: precision 0.32 on MTRAG-UN's report half, benchmarks/RESULTS.md.)"""
+    specific = any(entity.type in SPECIFIC_TYPES for entity in context.entities)
+    return specific or len(context.entities) >= NAMED_THINGS
 
 
 @lru_cache(maxsize=1)
