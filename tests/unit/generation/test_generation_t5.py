@@ -24,6 +24,7 @@ from generation.guardrails import EMPTY_ANSWER  # noqa: E402
 from generation.prompting import build_seq2seq_input  # noqa: E402
 from generation.protocol import GenerationRequest, Generator, Passage  # noqa: E402
 from generation.t5 import T5Generator  # noqa: E402
+from tests.support.tiny_t5 import save_tiny_t5, word_tokenizer  # noqa: E402
 
 RESET = TrainingPassage("Reset", "Hold the reset button for ten seconds.")
 WARRANTY = TrainingPassage("Warranty", "The warranty lasts two years.")
@@ -45,42 +46,16 @@ def _one_torch_thread() -> Iterator[None]:
 
 
 def _word_tokenizer() -> object:
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    splitter = pre_tokenizers.Whitespace()
     texts = [UNRELATED.text, UNRELATED.title]
     for example in EXAMPLES:
         texts += [build_seq2seq_input(example.to_request(), lambda s: len(s.split()), 256), example.answer]
-    words = sorted({word for text in texts for word, _ in splitter.pre_tokenize_str(text)})
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{word: i + 3 for i, word in enumerate(words)}}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = splitter
-    backend.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+    return word_tokenizer(texts)
 
 
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A freshly initialised tiny T5 and its tokenizer, saved with save_pretrained."""
-    tokenizer = _word_tokenizer()
-    torch.manual_seed(0)
-    config = transformers.T5Config(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        d_model=32,
-        d_ff=64,
-        d_kv=8,
-        num_heads=2,
-        num_layers=2,
-        num_decoder_layers=2,
-        decoder_start_token_id=0,
-        pad_token_id=0,
-        eos_token_id=1,
-    )
-    path = tmp_path_factory.mktemp("tiny-t5")
-    transformers.T5ForConditionalGeneration(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)  # type: ignore[attr-defined]
-    return path
+    return save_tiny_t5(_word_tokenizer(), tmp_path_factory.mktemp("tiny-t5"))
 
 
 @pytest.fixture(scope="module")
