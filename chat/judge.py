@@ -58,15 +58,23 @@ class Judge:
         self.underspecified = underspecified
         self.clarify_threshold = clarify_threshold
 
-    def assess(self, query: str, hits: Sequence[Hit], bodies: Mapping[str, str], context: TurnContext) -> Judgement:
+    def assess(
+        self,
+        query: str,
+        hits: Sequence[Hit],
+        bodies: Mapping[str, str],
+        context: TurnContext,
+        stored: Mapping[str, bytes] | None = None,
+    ) -> Judgement:
         """``hits`` fused best first; ``bodies`` is accepted for the caller's convenience but the features
-        are computed on the hits' indexed text, as the models were fitted. A photo turn keeps the first
-        stage's order (the reranker was fitted on text evidence only) but is still scored."""
+        are computed on the hits' indexed text, as the models were fitted. ``stored``: the candidates'
+        sentence vectors made at ingest (:meth:`retrieval.rerank.Reranker.rerank`). A photo turn keeps the
+        first stage's order (the reranker was fitted on text evidence only) but is still scored."""
         text = query.strip()
         ranked = list(hits)
         if text and ranked:
             photo = any(IMAGE_LISTS & set(h.ranks) for h in ranked)
-            ranked = self.reranker.rerank(text, ranked, keep_order=photo)
+            ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored)
         row = answerability_features(text, ranked)
         score = self.answerability.score(text, ranked) if ranked else 0.0
         p_under = self.underspecified.score(text, row)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -139,6 +140,9 @@ class Chunk(Base):
     end_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     token_count: Mapped[int] = mapped_column(Integer, default=0)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The reranker's sentence encodings, made at ingest (retrieval.rerank.pack_vectors): a turn reads them
+    # instead of encoding a dozen candidates' sentences. NULL for chunks indexed before they existed.
+    sentence_vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 class Conversation(Base):

@@ -103,7 +103,8 @@ def search_kb(
     hits = retrieve(runtime, workspace_id, query, max(k, RERANK_CANDIDATES))
     words = text.strip() or query.ocr_text.strip()
     if words and query.image is None:
-        hits = reranker_for(runtime).rerank(words, hits)
+        stored = stored_sentence_vectors(session, workspace_id, [h.chunk_id for h in hits[:RERANK_CANDIDATES]])
+        hits = reranker_for(runtime).rerank(words, hits, stored=stored)
     hits = hits[:k]
     return SearchResult(
         hits=to_search_hits(session, workspace_id, hits, " ".join([text, query.ocr_text])),
@@ -142,6 +143,18 @@ def chunk_bodies(session: Session, workspace_id: str, chunk_ids: Sequence[str]) 
         select(Chunk.id, Chunk.text).where(Chunk.workspace_id == workspace_id, Chunk.id.in_(list(chunk_ids)))
     )
     return {cid: text for cid, text in rows}
+
+
+def stored_sentence_vectors(session: Session, workspace_id: str, chunk_ids: Sequence[str]) -> dict[str, bytes]:
+    """The reranker's sentence vectors made at ingest for ``chunk_ids`` (those that have them)."""
+    if not chunk_ids:
+        return {}
+    rows = session.execute(
+        select(Chunk.id, Chunk.sentence_vectors).where(
+            Chunk.workspace_id == workspace_id, Chunk.id.in_(list(chunk_ids)), Chunk.sentence_vectors.is_not(None)
+        )
+    )
+    return {cid: data for cid, data in rows if data}
 
 
 _WORD = re.compile(r"\w{3,}")

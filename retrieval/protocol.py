@@ -68,6 +68,11 @@ class VectorStore(Protocol):
 
     def upsert(self, workspace_id: str, records: Sequence[ChunkRecord]) -> None: ...
 
+    def flush(self) -> None:
+        """Seal the writes so far, so that searches use the built indexes (call once after a document or a
+        batch of upserts, not after each)."""
+        ...
+
     def delete_document(self, workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
         """Remove a document's chunks; with ``keep_version``, only those of other versions."""
         ...

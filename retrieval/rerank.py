@@ -54,15 +54,25 @@ RERANK = "rerank"  # key of the reranked score in ``Hit.scores``; features go un
 RETRIEVERS = frozenset({"dense", "sparse", "visual", "image_dense", "graph"})
 CALIBRATION_DIR = Path(__file__).parent / "calibration"
 DEFAULT_WEIGHTS_PATH = CALIBRATION_DIR / "rerank.json"
+MAX_SENTENCES = 6  # sentences of a chunk compared one by one with the question (the rest merged into the last)
 
 
 @runtime_checkable
 class Reranker(Protocol):
-    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None, keep_order: bool = False) -> list[Hit]:
+    def rerank(
+        self,
+        query: str,
+        hits: Sequence[Hit],
+        limit: int | None = None,
+        keep_order: bool = False,
+        stored: Mapping[str, bytes] | None = None,
+    ) -> list[Hit]:
         """``hits`` (best first from the first stage) reordered best first; returns copies whose ``score`` is
         the reranked score (also under ``scores["rerank"]``). Hits past the reranker's candidate budget keep
         their relative order after the reranked ones. ``keep_order=True``: annotate only (every candidate's
-        reranked score under ``scores["rerank"]``), keeping the first stage's order and scores."""
+        reranked score under ``scores["rerank"]``), keeping the first stage's order and scores.
+        ``stored``: by chunk id, the encodings of :func:`sentence_inputs` made at ingest (:func:`pack_vectors`
+        of the same encoder's rows); chunks missing from it, or stored at another dimension, are encoded now."""
         ...
 
 
@@ -111,7 +121,7 @@ class EvidenceReranker:
         encode: Encode,
         weights: LinearWeights | None = None,
         max_candidates: int = 12,
-        max_sentences: int = 6,
+        max_sentences: int = MAX_SENTENCES,
         cache_size: int = 4096,
     ) -> None:
         self.encode = encode
@@ -121,7 +131,14 @@ class EvidenceReranker:
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._cache_size = cache_size
 
-    def rerank(self, query: str, hits: Sequence[Hit], limit: int | None = None, keep_order: bool = False) -> list[Hit]:
+    def rerank(
+        self,
+        query: str,
+        hits: Sequence[Hit],
+        limit: int | None = None,
+        keep_order: bool = False,
+        stored: Mapping[str, bytes] | None = None,
+    ) -> list[Hit]:
         """See :meth:`Reranker.rerank`. ``keep_order=True`` only annotates: every candidate gets its reranked
         score and features under ``scores`` but keeps its first-stage ``score`` and place (for a photo query,
         whose visual evidence the reranker was not fitted on, while the answerability score needs the
@@ -129,7 +146,7 @@ class EvidenceReranker:
         head, tail = list(hits[: self.max_candidates]), list(hits[self.max_candidates :])
         if not head:
             return []
-        rows = self.features(query, head)
+        rows = self.features(query, head, stored)
         scored = []
         for hit, row in zip(head, rows, strict=True):
             score = self.weights.apply(row)
@@ -151,11 +168,15 @@ class EvidenceReranker:
         out = scored + rest
         return out if limit is None else out[:limit]
 
-    def features(self, query: str, hits: Sequence[Hit]) -> list[dict[str, float]]:
+    def features(
+        self, query: str, hits: Sequence[Hit], stored: Mapping[str, bytes] | None = None
+    ) -> list[dict[str, float]]:
         """One feature row per hit (the order of ``hits``), every value finite and roughly in [0, 1]."""
         if not hits:
             return []
         query_vector = np.asarray(self.encode([query]), dtype=np.float32)[0]
+        ready = _unpacked(stored or {}, [h.chunk_id for h in hits], query_vector.shape[0])
+        self._encode_missing([h for h in hits if h.chunk_id not in ready])
         terms = content_terms(query)
         ran = {name for h in hits for name in h.ranks if name in RETRIEVERS} or {"dense"}
         best_prior = max((h.score for h in hits), default=0.0)
@@ -165,8 +186,8 @@ class EvidenceReranker:
         rows = []
         for position, hit in enumerate(hits):
             label = f"{hit.title} {hit.heading}"
-            sentence_vectors = self._sentence_vectors(hit)
-            sentence_max = float(np.max(sentence_vectors @ query_vector)) if len(sentence_vectors) else 0.0
+            vectors = ready[hit.chunk_id] if hit.chunk_id in ready else self._sentence_vectors(hit)
+            sentence_max = float(np.max(vectors @ query_vector)) if len(vectors) else 0.0
             rows.append(
                 {
                     "sentence_max": sentence_max,
@@ -187,20 +208,75 @@ class EvidenceReranker:
         vectors = np.asarray(self.encode([_chunk_text(h) for h in hits]), dtype=np.float32)
         return {h.chunk_id: float(v @ query_vector) for h, v in zip(hits, vectors, strict=True)}
 
+    def _encode_missing(self, hits: Sequence[Hit]) -> None:
+        """Encode the sentences of every hit not cached yet, in one batch (one encoder call per turn, not one
+        per candidate)."""
+        todo: dict[str, list[str]] = {}
+        for hit in hits:
+            key = _cache_key(hit)
+            if key not in self._cache and key not in todo:
+                todo[key] = sentence_inputs(hit.text, hit.heading, hit.title, self.max_sentences)
+        texts = [text for inputs in todo.values() for text in inputs]
+        vectors = np.asarray(self.encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+        start = 0
+        for key, inputs in todo.items():
+            self._remember(key, vectors[start : start + len(inputs)])
+            start += len(inputs)
+
     def _sentence_vectors(self, hit: Hit) -> Vectors:
-        key = hashlib.sha1(f"{hit.chunk_id}\x1f{hit.heading}\x1f{hit.text}".encode()).hexdigest()
+        key = _cache_key(hit)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        sentences = split_sentences(hit.text, self.max_sentences)
-        context = hit.heading.split(" > ")[-1] if hit.heading else hit.title
-        texts = [f"{context}: {s}" if context else s for s in sentences]
-        vectors = np.asarray(self.encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+        inputs = sentence_inputs(hit.text, hit.heading, hit.title, self.max_sentences)
+        vectors = np.asarray(self.encode(inputs), dtype=np.float32) if inputs else np.zeros((0, 1), dtype=np.float32)
+        self._remember(key, vectors)
+        return vectors
+
+    def _remember(self, key: str, vectors: Vectors) -> None:
         self._cache[key] = vectors
+        self._cache.move_to_end(key)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return vectors
+
+
+def sentence_inputs(text: str, heading: str, title: str, max_sentences: int = MAX_SENTENCES) -> list[str]:
+    """What the reranker encodes for a chunk: each of its first ``max_sentences`` sentences (the rest merged
+    into the last), after its nearest heading (or the title when it has none). ``text``, ``heading`` and
+    ``title`` as a :class:`Hit` carries them. Ingest encodes the same list ahead of time (``kb.indexing``) so a
+    turn does not have to."""
+    sentences = split_sentences(text, max_sentences)
+    context = heading.split(" > ")[-1] if heading else title
+    return [f"{context}: {s}" if context else s for s in sentences]
+
+
+def pack_vectors(vectors: Vectors) -> bytes:
+    """Rows of unit vectors as float16 bytes, for storage (cosines move by < 1e-3)."""
+    return np.asarray(vectors, dtype=np.float16).tobytes()
+
+
+def unpack_vectors(data: bytes, dim: int) -> Vectors | None:
+    """What :func:`pack_vectors` stored, as float32 rows of ``dim``; ``None`` when it cannot be rows of
+    ``dim`` (stored by an encoder of another size: the caller encodes afresh)."""
+    if dim <= 0 or len(data) % (2 * dim):
+        return None
+    return np.frombuffer(data, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+
+
+def _unpacked(stored: Mapping[str, bytes], chunk_ids: Sequence[str], dim: int) -> dict[str, Vectors]:
+    """The stored sentence vectors of ``chunk_ids`` that are rows of ``dim`` (others came from another encoder)."""
+    out = {}
+    for chunk in chunk_ids:
+        data = stored.get(chunk)
+        vectors = unpack_vectors(data, dim) if data is not None else None
+        if vectors is not None:
+            out[chunk] = vectors
+    return out
+
+
+def _cache_key(hit: Hit) -> str:
+    return hashlib.sha1(f"{hit.chunk_id}\x1f{hit.heading}\x1f{hit.text}".encode()).hexdigest()
 
 
 def _chunk_text(hit: Hit) -> str:
