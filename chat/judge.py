@@ -10,8 +10,8 @@ same data). ``chat.decide`` compares the answerability with ``Settings.answer_th
 flag is the model's probability against ``Settings.clarify_threshold``. Both defaults are the calibrated
 thresholds stored beside the models.
 
-Cost of a turn: one query encoding plus, for each of the first ``kb.search.RERANK_CANDIDATES`` candidates not
-yet seen by this process, one encoding of its (at most six) sentences; the sentence vectors are cached.
+Cost of a turn: one query encoding; the candidates' sentence vectors were encoded at ingest and are read with
+the chunks (``chunks.sentence_vectors``). Only a chunk indexed before they existed is encoded here (then cached).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ query), then reranked by :class:`retrieval.rerank.EvidenceReranker`.
 
 Used by ``POST /v1/kb/search`` (ops testing retrieval: :func:`search_kb` reranks) and by the chat turn, which
 adds graph candidates to :func:`retrieve` and reranks in ``chat.judge``. Both share one reranker per set of
-loaded models (:func:`reranker_for`), so a chunk's sentence vectors are encoded once per process.
+loaded models (:func:`reranker_for`) and hand it the candidates' sentence vectors made at ingest
+(:func:`stored_sentence_vectors`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from retrieval.protocol import Hit
 from retrieval.rerank import EvidenceReranker, default_weights
 
 SNIPPET_CHARS = 320
-# Candidates the reranker looks at: it encodes each new chunk's sentences once (cached), so a cold turn costs
-# up to RERANK_CANDIDATES x 6 short encodings; 12 keeps a turn's cost modest and covers recall@10.
+# Candidates the reranker looks at (their sentence vectors are read from the chunk rows); 12 covers recall@10,
+# and the reranker's weights were fitted with this budget.
 RERANK_CANDIDATES = 12
 
 

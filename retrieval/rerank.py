@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -252,16 +253,19 @@ def sentence_inputs(text: str, heading: str, title: str, max_sentences: int = MA
 
 
 def pack_vectors(vectors: Vectors) -> bytes:
-    """Rows of unit vectors as float16 bytes, for storage (cosines move by < 1e-3)."""
-    return np.asarray(vectors, dtype=np.float16).tobytes()
+    """Rows of unit vectors for storage: their dimension (uint16, little-endian), then float16 values
+    (cosines move by < 1e-3)."""
+    array = np.asarray(vectors, dtype=np.float16)
+    dim = array.shape[1] if array.ndim == 2 else 0
+    return struct.pack("<H", dim) + array.astype("<f2").tobytes()
 
 
 def unpack_vectors(data: bytes, dim: int) -> Vectors | None:
-    """What :func:`pack_vectors` stored, as float32 rows of ``dim``; ``None`` when it cannot be rows of
-    ``dim`` (stored by an encoder of another size: the caller encodes afresh)."""
-    if dim <= 0 or len(data) % (2 * dim):
+    """What :func:`pack_vectors` stored, as float32 rows; ``None`` unless they are rows of ``dim`` (stored by an
+    encoder of another size: the caller encodes afresh)."""
+    if len(data) < 2 or struct.unpack_from("<H", data)[0] != dim or dim <= 0 or (len(data) - 2) % (2 * dim):
         return None
-    return np.frombuffer(data, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+    return np.frombuffer(data, dtype="<f2", offset=2).reshape(-1, dim).astype(np.float32)
 
 
 def _unpacked(stored: Mapping[str, bytes], chunk_ids: Sequence[str], dim: int) -> dict[str, Vectors]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from core.db import session_scope
+from core.models import Chunk
+from kb.search import stored_sentence_vectors
+from retrieval.rerank import sentence_inputs, unpack_vectors
 from tests.integration.ingest.conftest import OpsClient
 from tests.support import media_fixtures as media
 
@@ -33,6 +38,21 @@ def test_markdown_upload_is_indexed_and_searchable(sqlite_ops: OpsClient) -> Non
     assert hits[0]["source"] == "remote-guide.md"
     assert "Back and Play/Pause" in hits[0]["snippet"]
     assert hits[0]["title"]
+
+
+def test_indexed_chunks_carry_the_rerankers_sentence_vectors(sqlite_ops: OpsClient) -> None:
+    """A turn reads these instead of encoding its candidates' sentences: they must be what it would encode."""
+    doc = sqlite_ops.wait_done(sqlite_ops.upload(("vectors-guide.md", MANUAL)).json()[0]["id"])
+    with session_scope(sqlite_ops.settings) as session:
+        ids = [c.id for c in session.query(Chunk).filter(Chunk.document_id == doc["id"])]
+        stored = stored_sentence_vectors(session, sqlite_ops.workspace, ids)
+    hits = sqlite_ops.runtime.store.fetch(sqlite_ops.workspace, ids)
+    assert len(hits) == len(stored) == doc["chunks"] >= 2
+    for hit in hits:
+        expected = sqlite_ops.runtime.embedder.embed_texts(sentence_inputs(hit.text, hit.heading, hit.title))
+        got = unpack_vectors(stored[hit.chunk_id], expected.shape[1])
+        assert got is not None and got.shape == expected.shape
+        assert np.allclose(got, expected, atol=2e-3)
 
 
 def test_every_supported_kind_indexes(sqlite_ops: OpsClient) -> None:

@@ -18,7 +18,7 @@ from core.errors import InvalidInput
 from retrieval.answerability import FEATURES as ANSWER_FEATURES
 from retrieval.answerability import AnswerabilityModel, answerability_features
 from retrieval.protocol import Hit
-from retrieval.rerank import FEATURES, EvidenceReranker, LinearWeights
+from retrieval.rerank import FEATURES, EvidenceReranker, LinearWeights, pack_vectors, sentence_inputs, unpack_vectors
 from retrieval.text_features import stem, words
 
 DIM = 256
@@ -166,3 +166,44 @@ def test_shipped_calibration_loads_and_matches_the_settings_defaults() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.answer_threshold == answer.threshold
     assert settings.clarify_threshold == under.threshold
+
+
+def test_sentence_vectors_stored_at_ingest_replace_encoding_and_rank_the_same() -> None:
+    question = "How do I cancel a scheduled recording?"
+    encoder = BagOfWords()
+    stored = {h.chunk_id: pack_vectors(encoder(sentence_inputs(h.text, h.heading, h.title))) for h in CANDIDATES}
+    fresh = EvidenceReranker(BagOfWords(), WEIGHTS).rerank(question, CANDIDATES)
+    counting = BagOfWords()
+    from_store = EvidenceReranker(counting, WEIGHTS).rerank(question, CANDIDATES, stored=stored)
+    assert counting.encoded == 1  # the question alone
+    assert [h.chunk_id for h in from_store] == [h.chunk_id for h in fresh]
+    for a, b in zip(from_store, fresh, strict=True):
+        assert a.scores["rerank.sentence_max"] == pytest.approx(b.scores["rerank.sentence_max"], abs=2e-3)
+
+
+def test_stored_vectors_of_another_encoder_size_are_ignored_and_encoded_afresh() -> None:
+    wrong = {h.chunk_id: pack_vectors(np.ones((2, DIM // 2), dtype=np.float32)) for h in CANDIDATES}
+    counting = BagOfWords()
+    out = EvidenceReranker(counting, WEIGHTS).rerank("cancel a scheduled recording", CANDIDATES, stored=wrong)
+    assert counting.encoded > 1
+    assert out[0].chunk_id == "c"
+
+
+def test_missing_sentences_are_encoded_in_one_batch() -> None:
+    calls: list[int] = []
+    encoder = BagOfWords()
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return encoder(texts)
+
+    EvidenceReranker(encode, WEIGHTS).rerank("cancel a scheduled recording", CANDIDATES)
+    assert len(calls) == 2  # the question, then every candidate's sentences together
+
+
+def test_packed_vectors_round_trip_and_refuse_another_dimension() -> None:
+    vectors = BagOfWords()(["one sentence", "another sentence here"])
+    unpacked = unpack_vectors(pack_vectors(vectors), DIM)
+    assert unpacked is not None and unpacked.shape == (2, DIM)
+    assert np.allclose(unpacked, vectors, atol=1e-3)
+    assert unpack_vectors(pack_vectors(vectors), 300) is None
