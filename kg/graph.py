@@ -31,9 +31,18 @@ class WorkspaceGraph:
         self._document_edges: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
         # Kept in step with the entity nodes, so that a refresh never rebuilds it from scratch.
         self._dictionary = EntityDictionary()
+        # Read-side memo, dropped on every change: a focus entity such as "TV" is mentioned by hundreds of
+        # chunks, and walking its edges again on every turn was most of the graph's share of a turn.
+        self._mentions: dict[str, dict[str, float]] = {}
+        self._chunk_count: int | None = None
 
     # --- loading -------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._mentions.clear()
+        self._chunk_count = None
+
     def clear(self) -> None:
+        self._changed()
         self.graph.clear()
         self._document_edges.clear()
         self._dictionary = EntityDictionary()
@@ -41,6 +50,7 @@ class WorkspaceGraph:
     def add_rows(self, rows: Iterable[Any], nodes: Mapping[str, tuple[str, str]]) -> None:
         """Add ``(id, src, dst, relation, weight, document_id)`` rows; ``nodes`` gives entity kinds and labels."""
         g = self.graph
+        self._changed()
         for edge_id, src, dst, relation, weight, document_id in rows:
             for key in (src, dst):
                 if key not in g:
@@ -62,6 +72,7 @@ class WorkspaceGraph:
     def remove_document(self, document_id: str) -> None:
         """Drop a document's edges, then the nodes nothing points at any more."""
         touched: set[str] = set()
+        self._changed()
         for src, dst, edge_id in self._document_edges.pop(document_id, []):
             if self.graph.has_edge(src, dst, key=edge_id):
                 self.graph.remove_edge(src, dst, key=edge_id)
@@ -79,12 +90,16 @@ class WorkspaceGraph:
         return set(self._document_edges)
 
     def chunks_of(self, entity: str) -> dict[str, float]:
-        """Chunk key -> mention weight for the chunks that mention ``entity``."""
+        """Chunk key -> mention weight for the chunks that mention ``entity`` (do not modify the result)."""
+        memo = self._mentions.get(entity)
+        if memo is not None:
+            return memo
         found: dict[str, float] = defaultdict(float)
         if entity in self.graph:
             for src, _, data in self.graph.in_edges(entity, data=True):
                 if data["relation"] == MENTIONS:
                     found[src] += data["weight"]
+        self._mentions[entity] = found = dict(found)
         return found
 
     def co_occurring(self, entity: str) -> Counter[str]:
@@ -118,7 +133,9 @@ class WorkspaceGraph:
         and a :data:`NEIGHBOUR_FACTOR` share of the same for the :data:`NEIGHBOURS_PER_ENTITY` entities
         co-occurring most with each focus entity. Chunks naming several focus entities therefore win.
         """
-        n_chunks = max(1, sum(1 for _, d in self.graph.nodes(data="kind") if d == "chunk"))
+        if self._chunk_count is None:
+            self._chunk_count = sum(1 for _, d in self.graph.nodes(data="kind") if d == "chunk")
+        n_chunks = max(1, self._chunk_count)
         scores: dict[str, float] = defaultdict(float)
         for key, weight in weights.items():
             resolved = self.resolve(key)
