@@ -214,7 +214,8 @@ def run_grocery(stack: EvalStack, root: Path, workdir: Path, quick: bool, split:
     for photo, class_id in queries:
         image = load_image(photo.read_bytes(), max_pixels=runtime.settings.max_image_pixels)
         ocr_text = runtime.ocr.read(image).text
-        hits = retrieve(runtime, workspace, RetrievalQuery(text=ocr_text, image=image, ocr_text=ocr_text), DEPTH)
+        query = RetrievalQuery(text=ocr_text, image=image, ocr_text=ocr_text, text_is_ocr=True)
+        hits = retrieve(runtime, workspace, query, DEPTH)
         ranked_bindesk.append(rank_units(hits, unit_of))
         visual = runtime.embedder.embed_images([image], [ocr_text]).visual[0]
         ranked_visual.append(rank_units(runtime.store.search(workspace, "visual", visual, DEPTH, ["image"]), unit_of))

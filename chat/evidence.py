@@ -109,7 +109,10 @@ def gather_evidence(
     started = time.perf_counter()
     depth = runtime.settings.retrieval_candidates
     hits = retrieve(
-        runtime, workspace_id, RetrievalQuery(text=query, image=norm.image, ocr_text=norm.ocr_text), k=depth
+        runtime,
+        workspace_id,
+        RetrievalQuery(text=query, image=norm.image, ocr_text=norm.ocr_text, text_is_ocr=not norm.words),
+        k=depth,
     )
     timings["retrieve"] = _ms(started)
     if extra or graph_hits:

@@ -38,6 +38,7 @@ class RetrievalQuery:
     image: Image.Image | None = None
     ocr_text: str = ""
     extra: dict[str, list[Hit]] = field(default_factory=dict)  # more ranked lists to fuse (e.g. graph)
+    text_is_ocr: bool = False  # ``text`` is the photo's OCR text (the customer wrote nothing): weigh it by length
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
         ranked["visual"] = store.search(workspace_id, "visual", image_vectors.visual[0], depth, modalities=["image"])
         ranked["image_dense"] = store.search(workspace_id, "dense", image_vectors.dense[0], depth)
     ranked.update(query.extra)
-    return first_stage_fusion(ranked, rrf_k=settings.rrf_k, limit=k)
+    ocr_query = text if query.text_is_ocr and query.image is not None else None
+    return first_stage_fusion(ranked, rrf_k=settings.rrf_k, limit=k, ocr_text_query=ocr_query)
 
 
 @lru_cache(maxsize=8)

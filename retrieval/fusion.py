@@ -31,6 +31,13 @@ SCORE_FUSED = "fused"  # ... and the score-fusion score
 DEFAULT_SCORE_WEIGHTS: dict[str, float] = {"sparse": 0.5, "dense": 0.5, "graph": 0.5}
 # Lists that come from a photo: fused by RRF, as benchmarks/grocery_features.py measured the photo path.
 IMAGE_LISTS = frozenset({"visual", "image_dense"})
+# Weights of a photo query's lists, measured on grocery/val (200 in-store photos vs the 81 products; top-1/top-5:
+# all lists equal 0.38/0.63, visual alone 0.45/0.78, these 0.45/0.76): the image-in-text-space vector (OCR text
+# + ImageNet tags through the text encoder) mostly adds noise beside the visual vector, so it only fills in.
+PHOTO_WEIGHTS: dict[str, float] = {"visual": 1.0, "image_dense": 0.05}
+# When the text lists' query is the photo's OCR text alone, they weigh min(1, words read / this): an in-store
+# photo reads a few stray words, a photographed screen or page reads many.
+OCR_WORDS_FOR_FULL_WEIGHT = 12
 
 Aggregation = Literal["max", "sum", "top2"]
 FusionMethod = Literal["rrf", "score"]
@@ -132,15 +139,28 @@ def _finish(fused: dict[str, Hit], totals: dict[str, float], label: str, limit: 
     return out if limit is None else out[:limit]
 
 
-def first_stage_fusion(ranked: Mapping[str, Sequence[Hit]], rrf_k: float, limit: int | None = None) -> list[Hit]:
+def first_stage_fusion(
+    ranked: Mapping[str, Sequence[Hit]], rrf_k: float, limit: int | None = None, ocr_text_query: str | None = None
+) -> list[Hit]:
     """The fusion the turn and ``/v1/kb/search`` use: chunk-level score fusion (:func:`score_fusion`,
     :data:`DEFAULT_SCORE_WEIGHTS`) for text queries, where it measured better than RRF on emanual TV and
-    stackfaq (``benchmarks/retrieval.py`` prints both); reciprocal-rank fusion with ``rrf_k`` when a photo
-    contributed lists, since image and text similarities live on unrelated scales and RRF is what the
-    photo path was measured with."""
+    stackfaq (``benchmarks/retrieval.py`` prints both); reciprocal-rank fusion with ``rrf_k`` and
+    :data:`PHOTO_WEIGHTS` when a photo contributed lists, since image and text similarities live on unrelated
+    scales. ``ocr_text_query``: the photo's OCR text, when it is also the text lists' query (the customer wrote
+    nothing); those lists then weigh :func:`ocr_text_weight` of it."""
     if IMAGE_LISTS & {name for name, hits in ranked.items() if hits}:
-        return reciprocal_rank_fusion(ranked, k=rrf_k, limit=limit)
+        weights = dict(PHOTO_WEIGHTS)
+        if ocr_text_query is not None:
+            weights |= dict.fromkeys(("dense", "sparse"), ocr_text_weight(ocr_text_query))
+        return reciprocal_rank_fusion(ranked, k=rrf_k, weights=weights, limit=limit)
     return score_fusion(ranked, weights=DEFAULT_SCORE_WEIGHTS, limit=limit)
+
+
+def ocr_text_weight(ocr_text: str) -> float:
+    """Weight in [0, 1] of text lists whose query is a photo's OCR text: words of 3+ characters read, over
+    :data:`OCR_WORDS_FOR_FULL_WEIGHT`."""
+    words = sum(1 for word in ocr_text.split() if len(word) > 2)
+    return min(1.0, words / OCR_WORDS_FOR_FULL_WEIGHT)
 
 
 def fuse_groups(

@@ -141,3 +141,26 @@ def test_first_stage_fuses_text_by_score_and_photos_by_rank() -> None:
     photo = first_stage_fusion({"dense": dense, "sparse": sparse, "visual": [hit("c", 0.5)]}, rrf_k=60)
     assert "rrf" in photo[0].scores and photo[0].chunk_id == "c"  # on every list: RRF puts it first
     assert len(first_stage_fusion({"dense": dense, "sparse": sparse}, rrf_k=60, limit=2)) == 2
+
+
+def test_a_photos_own_text_counts_by_how_much_of_it_was_read() -> None:
+    from retrieval.fusion import first_stage_fusion, ocr_text_weight
+
+    # OCR text lists agree on "t"; the visual list puts product photo "p" first.
+    lists = {"dense": [hit("t", 0.6)], "sparse": [hit("t", 5.0)], "visual": [hit("p", 0.8), hit("q", 0.7)]}
+    stray = first_stage_fusion(lists, rrf_k=60, ocr_text_query="SALE 2x")  # an in-store shelf photo
+    assert stray[0].chunk_id == "p"
+    page = "Error E-104 Network cable unplugged. Check that the cable is connected to the router and to the TV."
+    read = first_stage_fusion(lists, rrf_k=60, ocr_text_query=page)  # a photographed screen or page
+    assert read[0].chunk_id == "t"
+    typed = first_stage_fusion(lists, rrf_k=60)  # the customer's own words weigh fully
+    assert typed[0].chunk_id == "t"
+    assert ocr_text_weight("") == 0.0 and ocr_text_weight(page) == 1.0
+
+
+def test_the_image_in_text_space_list_only_fills_in_for_photos() -> None:
+    from retrieval.fusion import first_stage_fusion
+
+    lists = {"visual": [hit("p", 0.8), hit("q", 0.7)], "image_dense": [hit("r", 0.9), hit("s", 0.8)]}
+    fused = [h.chunk_id for h in first_stage_fusion(lists, rrf_k=60)]
+    assert fused == ["p", "q", "r", "s"]  # at equal weights "r" would tie "p" for first
