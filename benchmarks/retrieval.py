@@ -26,7 +26,7 @@ from benchmarks import datasets as ds
 from benchmarks.harness import EvalStack
 from core.db import session_scope
 from core.media import load_image
-from kb.search import RERANK_CANDIDATES, RetrievalQuery, reranker_for, retrieve, stored_sentence_vectors
+from kb.search import RetrievalQuery, candidate_sentence_vectors, reranker_for, retrieve
 from retrieval.fusion import aggregate, first_stage_fusion, reciprocal_rank_fusion
 from retrieval.protocol import Hit
 
@@ -159,8 +159,7 @@ def _latencies(stack: EvalStack, workspace: str, texts: Sequence[str]) -> dict[s
             started = time.perf_counter()
             hits = retrieve(runtime, workspace, RetrievalQuery(text=text), runtime.settings.retrieval_candidates)
             alone.append((time.perf_counter() - started) * 1000)
-            stored = stored_sentence_vectors(session, workspace, [h.chunk_id for h in hits[:RERANK_CANDIDATES]])
-            reranker.rerank(text, hits, stored=stored)
+            reranker.rerank(text, hits, stored=candidate_sentence_vectors(session, workspace, hits))
             reranked.append((time.perf_counter() - started) * 1000)
     return {"retrieve": _percentiles(alone), "retrieve+rerank": _percentiles(reranked)}
 

@@ -18,7 +18,7 @@ from chat.judge import judge_for
 from embed.protocol import Embedder
 from generation.protocol import Passage
 from kb.runtime import Runtime
-from kb.search import RERANK_CANDIDATES, RetrievalQuery, chunk_bodies, retrieve, snippet, stored_sentence_vectors
+from kb.search import RetrievalQuery, candidate_sentence_vectors, chunk_bodies, retrieve, snippet
 from kg.expansion import DEFAULT_HISTORY, HISTORY_LIST, customer_texts, fuse_more, history_queries
 from kg.followup import rewrite_query
 from kg.types import TurnContext
@@ -124,7 +124,7 @@ def gather_evidence(
         timings["history"] = _ms(started)
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()
-    stored = stored_sentence_vectors(session, workspace_id, [h.chunk_id for h in hits[:RERANK_CANDIDATES]])
+    stored = candidate_sentence_vectors(session, workspace_id, hits)
     scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored)
     timings["rerank_and_score"] = _ms(started)
     return Evidence(

@@ -26,7 +26,7 @@ from ingest.types import ChunkDraft, ParseLimits
 from kb.runtime import Runtime
 from kg.store import ChunkFacts
 from retrieval.protocol import ChunkRecord
-from retrieval.rerank import pack_vectors, sentence_inputs
+from retrieval.rerank import encode_groups, pack_vectors, sentence_inputs
 
 log = logging.getLogger(__name__)
 
@@ -239,15 +239,9 @@ def _sentence_vectors(embedder: Embedder, records: Sequence[ChunkRecord]) -> lis
         sentence_inputs(record.text if record.body is None else record.body, record.heading, record.title)
         for record in records
     ]
-    flat = [text for texts in inputs for text in texts]
-    if not flat:
+    if not any(inputs):
         return [b"" for _ in records]
-    vectors = embedder.embed_texts(flat)
-    packed, start = [], 0
-    for texts in inputs:
-        packed.append(pack_vectors(vectors[start : start + len(texts)]))
-        start += len(texts)
-    return packed
+    return [pack_vectors(vectors) for vectors in encode_groups(embedder.embed_texts, inputs)]
 
 
 def _replace_rows(

@@ -106,8 +106,7 @@ def search_kb(
     hits = retrieve(runtime, workspace_id, query, max(k, RERANK_CANDIDATES))
     words = text.strip() or query.ocr_text.strip()
     if words and query.image is None:
-        stored = stored_sentence_vectors(session, workspace_id, [h.chunk_id for h in hits[:RERANK_CANDIDATES]])
-        hits = reranker_for(runtime).rerank(words, hits, stored=stored)
+        hits = reranker_for(runtime).rerank(words, hits, stored=candidate_sentence_vectors(session, workspace_id, hits))
     hits = hits[:k]
     return SearchResult(
         hits=to_search_hits(session, workspace_id, hits, " ".join([text, query.ocr_text])),
@@ -158,6 +157,12 @@ def stored_sentence_vectors(session: Session, workspace_id: str, chunk_ids: Sequ
         )
     )
     return {cid: data for cid, data in rows if data}
+
+
+def candidate_sentence_vectors(session: Session, workspace_id: str, hits: Sequence[Hit]) -> dict[str, bytes]:
+    """:func:`stored_sentence_vectors` of the hits the reranker will look at (the first
+    :data:`RERANK_CANDIDATES`)."""
+    return stored_sentence_vectors(session, workspace_id, [h.chunk_id for h in hits[:RERANK_CANDIDATES]])
 
 
 _WORD = re.compile(r"\w{3,}")

@@ -217,23 +217,15 @@ class EvidenceReranker:
             key = _cache_key(hit)
             if key not in self._cache and key not in todo:
                 todo[key] = sentence_inputs(hit.text, hit.heading, hit.title, self.max_sentences)
-        texts = [text for inputs in todo.values() for text in inputs]
-        vectors = np.asarray(self.encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
-        start = 0
-        for key, inputs in todo.items():
-            self._remember(key, vectors[start : start + len(inputs)])
-            start += len(inputs)
+        for key, vectors in zip(todo, encode_groups(self.encode, list(todo.values())), strict=True):
+            self._remember(key, vectors)
 
     def _sentence_vectors(self, hit: Hit) -> Vectors:
         key = _cache_key(hit)
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
-        inputs = sentence_inputs(hit.text, hit.heading, hit.title, self.max_sentences)
-        vectors = np.asarray(self.encode(inputs), dtype=np.float32) if inputs else np.zeros((0, 1), dtype=np.float32)
-        self._remember(key, vectors)
-        return vectors
+        if key not in self._cache:  # evicted since _encode_missing (another thread's turn)
+            self._encode_missing([hit])
+        self._cache.move_to_end(key)
+        return self._cache[key]
 
     def _remember(self, key: str, vectors: Vectors) -> None:
         self._cache[key] = vectors
@@ -250,6 +242,17 @@ def sentence_inputs(text: str, heading: str, title: str, max_sentences: int = MA
     sentences = split_sentences(text, max_sentences)
     context = heading.split(" > ")[-1] if heading else title
     return [f"{context}: {s}" if context else s for s in sentences]
+
+
+def encode_groups(encode: Encode, groups: Sequence[Sequence[str]]) -> list[Vectors]:
+    """Each group of texts encoded (float32 rows, one per text), all groups in a single encoder call."""
+    texts = [text for group in groups for text in group]
+    vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+    out, start = [], 0
+    for group in groups:
+        out.append(vectors[start : start + len(group)])
+        start += len(group)
+    return out
 
 
 def pack_vectors(vectors: Vectors) -> bytes:
