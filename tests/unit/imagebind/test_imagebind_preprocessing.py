@@ -15,10 +15,12 @@ from embed.imagebind import audio
 from embed.imagebind.image import image_to_tensor, images_to_batch
 from embed.imagebind.tokenizer import BpeTokenizer, fix_text_without_ftfy
 
-# Achieved on the fixtures: tokens identical; images 0.0; resampling 0.0; filterbank clips 0.0.
+# Achieved on the fixtures: tokens identical; images 0.0; resampling 0.0; filterbank clips 0.0 on the CPU the
+# reference was made on, up to 3.0e-4 on another Xeon (float32 FFT and log of near-silent mel bins round
+# differently with the CPU's vector kernels). A wrong window, mel scale or normalisation moves values by > 0.1.
 IMAGE_TOLERANCE = 1e-6
 RESAMPLE_TOLERANCE = 1e-6
-FBANK_TOLERANCE = 1e-5
+FBANK_TOLERANCE = 1e-3
 
 
 @pytest.fixture(scope="module")
