@@ -22,6 +22,7 @@ from chat.evidence import Evidence, gather_evidence
 from chat.inputs import NormalisedTurn, TurnInput, normalise
 from chat.policy import screen
 from chat.turn import HISTORY_MESSAGES
+from chat.workspace_vocabulary import workspace_vocabulary
 from core.models import Conversation
 from kb.runtime import Runtime
 from retrieval.protocol import Hit
@@ -67,10 +68,15 @@ def record_earlier(runtime: Runtime, session: Session, replay: Replay, turns: Se
     replay.recorded = max(replay.recorded, len(turns))
 
 
-def ask(runtime: Runtime, session: Session, replay: Replay, question: str) -> Asked:
-    """The customer's next turn, up to the decision; it then counts as recorded history."""
+def ask(runtime: Runtime, session: Session, replay: Replay, question: str, audio: bytes | None = None) -> Asked:
+    """The customer's next turn (typed, or a voice note), up to the decision; it then counts as recorded history.
+    A voice note is transcribed and corrected against the workspace's words as :func:`chat.turn.take_turn` does."""
     conversation = replay.conversation
-    norm = normalise(runtime, TurnInput(text=question))
+    norm = normalise(
+        runtime,
+        TurnInput(text=question, audio=audio),
+        vocabulary=lambda: workspace_vocabulary(session, conversation.workspace_id),
+    )
     context = runtime.graph.record_turn(
         session, conversation.workspace_id, conversation.id, replay.customer_turns, norm.words
     )

@@ -1,6 +1,10 @@
 """Voice questions: emanual TV questions spoken by espeak-ng, transcribed by the runtime's Whisper, and
-retrieved at section level; recall@5 through Whisper beside the same questions typed, in the same run. Both
-go through the chat turn's evidence (:func:`chat.evidence.gather_evidence` as a new conversation's first turn).
+retrieved at section level; recall@5 through Whisper beside the same questions typed, in the same run. All go
+through the chat turn's evidence (:func:`chat.evidence.gather_evidence` as a new conversation's first turn).
+
+``whisper`` is the voice note as the product takes it (:func:`chat.inputs.normalise` with the audio: the
+transcript, corrected against the knowledge base's words when ``Settings.voice_vocabulary`` is on, see
+:mod:`chat.vocabulary`); ``heard`` is the transcript as heard, asked as if typed (no correction).
 
 The knowledge base is the TV e-manual alone (no distractor manuals), to keep the run cheap; the typed figure
 is measured on that same index, so the two are comparable with each other, not with ``bindesk eval retrieval``.
@@ -21,8 +25,8 @@ from benchmarks import datasets as ds
 from benchmarks.conversation_replay import ask, start
 from benchmarks.harness import EvalStack
 from benchmarks.retrieval import recall_at, section_mapper
+from chat.inputs import NormalisedTurn
 from core.db import session_scope
-from core.media import decode_audio
 
 WORKSPACE = "emanual-tv"
 SEED = 0
@@ -86,36 +90,44 @@ def run_voice(stack: EvalStack, root: Path, quick: bool) -> dict[str, Any]:
     questions = random.Random(SEED).sample(ds.tv_questions(root), QUESTIONS_QUICK if quick else QUESTIONS_FULL)
     unit_of = section_mapper(stack, WORKSPACE, ds.tv_sections(root))
 
-    def ranked(text: str) -> list[str]:
-        """Sections in the order of the turn's evidence (a new conversation's first turn, as the chat runs it)."""
+    def ranked(text: str, audio: bytes | None = None) -> tuple[list[str], NormalisedTurn]:
+        """Sections in the order of the turn's evidence (a new conversation's first turn, as the chat runs it),
+        and the normalised turn."""
         with session_scope(stack.settings) as session:
-            evidence = ask(runtime, session, start(session, WORKSPACE), text).evidence
+            asked = ask(runtime, session, start(session, WORKSPACE), text, audio=audio)
             session.rollback()
-        hits = evidence.hits if evidence else []
-        return [u for u in dict.fromkeys(unit_of(h) for h in hits) if u is not None]
+        hits = asked.evidence.hits if asked.evidence else []
+        return [u for u in dict.fromkeys(unit_of(h) for h in hits) if u is not None], asked.norm
 
-    typed, spoken, edits, words, seconds = [], [], 0, 0, 0.0
+    typed, spoken, heard, edits, words, seconds = [], [], [], 0, 0, 0.0
+    corrected, vocabulary_ms = 0, 0.0
     examples: list[dict[str, str]] = []
     for question in questions:
         audio = speak(question.text)
         seconds += wav_seconds(audio)
-        clip = decode_audio(audio, max_seconds=runtime.settings.max_audio_seconds)
-        transcript = runtime.transcriber.transcribe(clip).text.strip()
+        typed.append(ranked(question.text)[0])
+        units, norm = ranked("", audio)
+        spoken.append(units)
+        transcript = norm.spoken
+        heard.append(ranked(transcript)[0] if transcript else [])
         e, w = word_error_rate(transcript, question.text)
         edits, words = edits + e, words + w
-        typed.append(ranked(question.text))
-        spoken.append(ranked(transcript) if transcript else [])
+        corrected += bool(norm.correction and norm.correction.changes)
+        vocabulary_ms += norm.timings_ms.get("vocabulary", 0.0)
         if len(examples) < 5 and e:
-            examples.append({"typed": question.text, "heard": transcript})
+            examples.append({"typed": question.text, "heard": transcript, "searched": norm.spoken_for_search})
     gold = [q.gold for q in questions]
     return {
         "questions": len(questions),
         "kb": "emanual TV manual only (no distractor manuals)",
         "audio_seconds_mean": round(seconds / len(questions), 2),
         "word_error_rate": round(edits / words, 4) if words else 0.0,
+        "voice_vocabulary": runtime.settings.voice_vocabulary,
+        "corrected_transcripts": corrected,
+        "vocabulary_ms_mean": round(vocabulary_ms / len(questions), 2),
         "recall": {
             name: {f"recall@{k}": round(recall_at(r, gold, k), 4) for k in (1, 5)}
-            for name, r in (("typed", typed), ("whisper", spoken))
+            for name, r in (("typed", typed), ("whisper", spoken), ("heard", heard))
         },
         "examples": examples,
     }
@@ -130,3 +142,9 @@ def print_voice(v: dict[str, Any]) -> None:
         print(f"  {name:8} " + "  ".join(f"{k} {val:.3f}" for k, val in figs.items()))
     gap = v["recall"]["typed"]["recall@5"] - v["recall"]["whisper"]["recall@5"]
     print(f"  gap typed - whisper @5: {gap:+.3f} (target: within 0.05); word error rate {v['word_error_rate']:.3f}")
+    if "corrected_transcripts" in v:
+        print(
+            f"  whisper = the voice path (vocabulary correction {'on' if v['voice_vocabulary'] else 'off'}: "
+            f"{v['corrected_transcripts']} transcripts corrected, {v['vocabulary_ms_mean']} ms mean); "
+            "heard = the transcript asked as typed"
+        )

@@ -1,15 +1,19 @@
 """One customer turn's inputs, checked and turned into text: voice -> transcript, photo -> OCR text.
 
-Every check happens before anything is stored, so a refused turn leaves the conversation as it was.
+Every check happens before anything is stored, so a refused turn leaves the conversation as it was. A voice
+note's transcript is kept as heard (stored and shown); the words the turn searches with also carry the
+knowledge base's own words for what the recogniser misheard (:mod:`chat.vocabulary`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image
 
+from chat.vocabulary import Correction, KbVocabulary, correct_words
 from core.errors import EmptyMessage, InvalidInput, InvalidMedia, PayloadTooLarge, UnsupportedMediaType
 from core.media import OcrResult, Transcript, decode_audio, load_image
 from ingest.sniff import detect
@@ -33,11 +37,19 @@ class NormalisedTurn:
     audio_bytes: bytes | None = None
     audio_media_type: str | None = None
     transcript: Transcript | None = None
+    correction: Correction | None = None  # the transcript with the knowledge base's words offered
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def spoken(self) -> str:
+        """The transcript as heard."""
         return self.transcript.text.strip() if self.transcript else ""
+
+    @property
+    def spoken_for_search(self) -> str:
+        """The transcript with the knowledge base's words offered for the words it misheard (as heard when
+        there was no correction)."""
+        return self.correction.text.strip() if self.correction else self.spoken
 
     @property
     def ocr_text(self) -> str:
@@ -45,11 +57,18 @@ class NormalisedTurn:
 
     @property
     def words(self) -> str:
-        """What the customer said, typed or spoken (the photo's text is kept apart: it is evidence, not a question)."""
-        return " ".join(part for part in (self.text, self.spoken) if part)
+        """What the customer said, typed or spoken, as the turn searches with it: a voice note's transcript
+        with the knowledge base's words added (:attr:`spoken_for_search`). The photo's text is kept apart: it
+        is evidence, not a question."""
+        return " ".join(part for part in (self.text, self.spoken_for_search) if part)
 
 
-def normalise(runtime: Runtime, turn: TurnInput) -> NormalisedTurn:
+def normalise(
+    runtime: Runtime, turn: TurnInput, vocabulary: Callable[[], KbVocabulary] | None = None
+) -> NormalisedTurn:
+    """Check the turn's inputs and read them (OCR, speech to text). ``vocabulary`` gives the workspace's
+    vocabulary (asked for only when there is a voice note, and only when ``Settings.voice_vocabulary``): a
+    transcript is corrected against it for search."""
     settings = runtime.settings
     text = (turn.text or "").strip()
     if len(text) > settings.max_message_chars:
@@ -64,6 +83,10 @@ def normalise(runtime: Runtime, turn: TurnInput) -> NormalisedTurn:
         _read_image(runtime, turn.image, out)
     if turn.audio:
         _read_audio(runtime, turn.audio, out)
+        if vocabulary is not None and settings.voice_vocabulary and out.spoken:
+            started = time.perf_counter()
+            out.correction = correct_words(out.spoken, vocabulary())
+            out.timings_ms["vocabulary"] = (time.perf_counter() - started) * 1000
     return out
 
 

@@ -22,6 +22,7 @@ from chat.evidence import Evidence, gather_evidence
 from chat.inputs import NormalisedTurn, TurnInput, normalise
 from chat.policy import screen
 from chat.replies import answer_turn, canned_reply
+from chat.workspace_vocabulary import workspace_vocabulary
 from core.models import Conversation, ConversationStatus, Message, utcnow
 from kb.runtime import Runtime
 from kg.types import TurnContext
@@ -40,7 +41,8 @@ def take_turn(
 ) -> dict[str, Any]:
     """Run one customer turn and return the ``ask --json`` object (plus ``message_id`` and ``status``)."""
     started = time.perf_counter()
-    norm = normalise(runtime, turn)  # raises on bad input before anything is written
+    # Raises on bad input before anything is written; a voice note is corrected against the workspace's words.
+    norm = normalise(runtime, turn, vocabulary=lambda: workspace_vocabulary(session, conversation.workspace_id))
     reopen_if_resolved(conversation)
     history = messages_of(session, conversation)
     customer = _store_customer_message(runtime, session, conversation, norm)

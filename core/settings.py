@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # --- retrieval and decisions ---------------------------------------------------------------------
     retrieval_candidates: int = 50
     rrf_k: int = 60
+    voice_vocabulary: bool = Field(
+        default=True,
+        description="Search with a voice note's transcript corrected against the knowledge base's own words "
+        "(chat.vocabulary); the transcript is stored and shown as heard either way.",
+    )
     answer_threshold: float = Field(
         default=0.8188,
         description="Answerability probability at or above which the bot answers. Calibrated, not guessed: the "

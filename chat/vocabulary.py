@@ -1,0 +1,278 @@
+"""Voice transcripts corrected against the knowledge base's own words, for retrieval.
+
+Speech recognition mishears the words a support question turns on ("privacy" heard as "primacy", "Bixby"
+as "big speed", "screen burn" as "screenburn"): the recogniser writes ordinary English the knowledge base never
+uses. Nearly every transcript word that no chunk of the knowledge base holds is such a mistake, so
+:func:`correct_words` looks each of them up in the workspace's vocabulary (:class:`KbVocabulary`: every word of
+its chunks with the number of chunks holding it) and offers the known words it most likely stands for:
+
+- a word that is two known words run together ("screenburn") -> the two words;
+- a word, or the word and its neighbour run together ("big speed"), that sounds like a known word (a
+  Metaphone-like :func:`sound_key` at most one edit apart) and is spelt close enough -> that word.
+
+The offer is added after the heard words (``mode="append"``, the default: the recogniser's words stay in the
+query, wrong or not) or put in their place (``mode="replace"``). Words the knowledge base uses are never
+touched. The limits (:class:`CorrectionConfig`) were chosen on spoken emanual questions outside the voice
+benchmark's sample (``benchmarks/tune/voice_vocabulary.py``); they are strict enough that a looser sound-alike
+("channels" heard as "candles") is left alone. Pure logic, no I/O: the caller builds the vocabulary from the
+workspace's chunk texts and keeps it (:mod:`chat.workspace_vocabulary`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
+# Function words are never corrected nor offered: they carry no topic and sound like many things.
+_STOPWORDS = frozenset(
+    "a about after again all also am an and any are as at be because been before being but by can could did do "
+    "does doing done for from get got had has have having he her here hers him his how i if in into is it its "
+    "just let me more most my no nor not now of off on once only or other our out over own same she should so "
+    "some such than that the their them then there these they this those through to too under until up very "
+    "was we were what when where which while who whom why will with would you your yours".split()
+)
+_VOWELS = frozenset("aeiouy")
+_CODES = {"b": "P", "d": "T", "v": "F", "z": "S", "q": "K", "x": "KS"}
+
+
+# --- the sound key ------------------------------------------------------------------------------------------------
+def _letter_code(word: str, i: int) -> tuple[str, int]:
+    """The sound code of ``word``'s letters at ``i`` ("" for a vowel or silent letter), and how many it used."""
+    c, nxt, pair = word[i], word[i + 1 : i + 2], word[i : i + 2]
+    if pair == "ch" or pair in ("ck", "qu"):
+        return "K", 2  # "ch" as "k": recognisers hear "channel" as "candle"
+    if pair == "sh" or (pair == "ti" and word[i + 2 : i + 3] in ("o", "a")):
+        return "X", 2
+    if pair == "ph":
+        return "F", 2
+    if pair == "th":
+        return "0", 2
+    if pair == "gh":
+        return "", 2
+    if c in "cg":
+        if nxt in ("e", "i", "y"):
+            return ("S", 1) if c == "c" else ("J", 1)
+        return "K", 1
+    if c in _VOWELS or c in "hw'":
+        return "", 1
+    # Voiced and voiceless pairs share a code: recognisers swap them more than any other consonants.
+    return _CODES.get(c, c.upper()), 1
+
+
+def sound_key(word: str) -> str:
+    """A Metaphone-like key: consonant sounds, voiced and voiceless merged, repeats collapsed, vowels dropped
+    except a leading one (``A``). "privacy" -> ``PRFS``, "primacy" -> ``PRMS``."""
+    word = word.lower()
+    codes = ["A"] if word[:1] in _VOWELS else []
+    i = 0
+    while i < len(word):
+        code, used = _letter_code(word, i)
+        for ch in code:
+            if not codes or codes[-1] != ch:
+                codes.append(ch)
+        i += used
+    return "".join(codes)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _deletions(key: str) -> Iterator[str]:
+    yield key
+    for i in range(len(key)):
+        yield key[:i] + key[i + 1 :]
+
+
+# --- the vocabulary -----------------------------------------------------------------------------------------------
+@dataclass
+class KbVocabulary:
+    """Every word of a knowledge base with the number of chunks (documents) that hold it, and an index of the
+    content words by sound key (each key and its one-letter deletions)."""
+
+    document_frequency: Counter[str] = field(default_factory=Counter)
+    documents: int = 0
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)  # content word -> its sound key
+    _by_key: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> KbVocabulary:
+        vocabulary = cls()
+        for text in texts:
+            vocabulary.add(text)
+        return vocabulary
+
+    def add(self, text: str) -> None:
+        """Count one more chunk's words."""
+        self.documents += 1
+        for word in {w.removesuffix("'s") for w in _WORD.findall(text.lower())}:
+            if self.document_frequency[word] == 0 and len(word) >= 3 and word not in _STOPWORDS and "'" not in word:
+                self._keys[word] = sound_key(word)
+                for key in _deletions(self._keys[word]):
+                    self._by_key.setdefault(key, set()).add(word)
+            self.document_frequency[word] += 1
+
+    def __len__(self) -> int:
+        return len(self.document_frequency)
+
+    def frequency(self, word: str) -> int:
+        return self.document_frequency.get(word.lower(), 0)
+
+    def key_of(self, word: str) -> str:
+        """The sound key of ``word`` (kept for the content words of the knowledge base)."""
+        return self._keys.get(word) or sound_key(word)
+
+    def sounding_like(self, word: str) -> set[str]:
+        """Known content words whose sound key is at most one edit from ``word``'s (a superset: a shared
+        deletion is not always one edit)."""
+        out: set[str] = set()
+        for key in _deletions(sound_key(word)):
+            out |= self._by_key.get(key, set())
+        return out
+
+
+# --- the correction -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CorrectionConfig:
+    mode: Literal["append", "replace"] = "append"
+    rare_df: int = 0  # a heard word in at most this many chunks is corrected (0: words the KB never uses)
+    min_length: int = 3  # shorter heard words are left alone
+    max_score: float = 0.6  # sound-key distance + letter distance (each over the longer length), at most
+    max_letters: float = 0.5  # letter distance over the longer word's length, at most (single words)
+    max_join_key: float = 0.2  # sound-key distance over the longer key's length, at most (two words run together)
+    min_df: int = 2  # a known word offered must be in at least this many chunks
+    split: bool = True  # offer "screen burn" for "screenburn"
+    join: bool = True  # offer "bixby" for "big speed"
+
+
+@dataclass(frozen=True)
+class Correction:
+    text: str  # the words for retrieval
+    changes: tuple[tuple[str, str], ...] = ()  # (words as heard, known words offered)
+
+
+def split_known(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> str | None:
+    """``word`` as two known words run together ("screenburn" -> "screen burn"), the most frequent pair."""
+    lowered = word.lower()
+    best: tuple[int, str] | None = None
+    for i in range(3, len(lowered) - 2):
+        head, tail = lowered[:i], lowered[i:]
+        df = min(vocabulary.frequency(head), vocabulary.frequency(tail))
+        if df >= config.min_df and head not in _STOPWORDS and tail not in _STOPWORDS and (best is None or df > best[0]):
+            best = (df, f"{head} {tail}")
+    return best[1] if best else None
+
+
+def nearest_known(heard: str, vocabulary: KbVocabulary, config: CorrectionConfig, joined: bool = False) -> str | None:
+    """The known word that sounds and is spelt most like ``heard`` within ``config``'s limits; ties go to the
+    more frequent word. ``joined``: ``heard`` is two heard words run together, so only the sound counts."""
+    found = _nearest(heard, vocabulary, config, joined)
+    return found[1] if found else None
+
+
+def _nearest(heard: str, vocabulary: KbVocabulary, config: CorrectionConfig, joined: bool) -> tuple[float, str] | None:
+    """(score, known word) of :func:`nearest_known`; lower scores are closer."""
+    key = sound_key(heard)
+    best: tuple[float, int, str] | None = None
+    for known in vocabulary.sounding_like(heard):
+        df = vocabulary.frequency(known)
+        longer = max(len(known), len(heard))
+        if (
+            known == heard
+            or df < config.min_df
+            or (not joined and abs(len(known) - len(heard)) > config.max_letters * longer)
+        ):
+            continue  # (the letter distance is at least the difference in length)
+        other = vocabulary.key_of(known)
+        key_edits = edit_distance(other, key)
+        if key_edits > 1:
+            continue
+        key_part = key_edits / max(len(other), len(key), 1)
+        letters = edit_distance(known, heard) / longer
+        if joined:
+            score, fits = key_part, key_part <= config.max_join_key and len(other) >= 4
+        else:
+            score = key_part + letters
+            fits = letters <= config.max_letters and score <= config.max_score
+        rank = (score, -df, known)
+        if fits and (best is None or rank < best):
+            best = rank
+    return (best[0], best[2]) if best else None
+
+
+def _plain(word: str) -> str:
+    """``word`` lower-cased without a possessive "'s"; "" for another contraction ("I'm", "we'll")."""
+    lowered = word.lower().removesuffix("'s")
+    return "" if "'" in lowered else lowered
+
+
+def _unknown(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> bool:
+    plain = _plain(word)
+    return len(plain) >= config.min_length and plain not in _STOPWORDS and vocabulary.frequency(plain) <= config.rare_df
+
+
+def _offer(
+    text: str, words: list[re.Match[str]], i: int, vocabulary: KbVocabulary, config: CorrectionConfig
+) -> tuple[int, int, str] | None:
+    """(first word, last word, known words) for the unknown heard word ``words[i]``, or None: its split into
+    two known words if it has one, else the closest of the known word it sounds like and those it and a
+    neighbour run together sound like."""
+    heard = _plain(words[i].group())
+    if config.split and (split := split_known(heard, vocabulary, config)):
+        return i, i, split
+    offers: list[tuple[float, int, int, str]] = []
+    if found := _nearest(heard, vocabulary, config, joined=False):
+        offers.append((found[0], i, i, found[1]))
+    for first in (i, i - 1) if config.join else ():
+        # Two words with nothing but a space between them (not across a comma or a sentence end).
+        if first < 0 or first + 1 >= len(words) or not text[words[first].end() : words[first + 1].start()].isspace():
+            continue
+        pair = [_plain(w.group()) for w in words[first : first + 2]]
+        if all(p and p not in _STOPWORDS for p in pair) and (
+            found := _nearest("".join(pair), vocabulary, config, joined=True)
+        ):
+            offers.append((found[0], first, first + 1, found[1]))
+    if not offers:
+        return None
+    _, first, last, known = min(offers)
+    return first, last, known
+
+
+def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig | None = None) -> Correction:
+    """``text`` with the known words offered for each word the knowledge base does not use, after the heard
+    words (append) or in their place (replace); unchanged when the vocabulary is empty or nothing is close."""
+    config = config or CorrectionConfig()
+    if not vocabulary.documents:
+        return Correction(text)
+    words = list(_WORD.finditer(text))
+    parts: list[str] = []
+    changes: list[tuple[str, str]] = []
+    last, i = 0, 0
+    while i < len(words):
+        offer = _offer(text, words, i, vocabulary, config) if _unknown(words[i].group(), vocabulary, config) else None
+        if offer is None or words[offer[0]].start() < last:
+            i += 1
+            continue
+        first, end, known = offer
+        start, stop = words[first].start(), words[end].end()
+        changes.append((text[start:stop], known))
+        if config.mode == "append":
+            parts.append(f"{text[last:stop]} {known}")
+        else:
+            parts.append(f"{text[last:start]}{known}")
+        last, i = stop, end + 1
+    parts.append(text[last:])
+    return Correction("".join(parts), tuple(changes))
