@@ -6,13 +6,17 @@ uses. Nearly every transcript word that no chunk of the knowledge base holds is 
 :func:`correct_words` looks each of them up in the workspace's vocabulary (:class:`KbVocabulary`: every word of
 its chunks with the number of chunks holding it) and offers the known words it most likely stands for:
 
-- a word that is two known words run together ("screenburn") -> the two words;
+- a word that is two known words run together ("screenburn") -> the two words; a word that with its
+  neighbour spells a known word ("time shift") -> that word;
 - a word, or the word and its neighbour run together ("big speed"), that sounds like a known word (a
-  Metaphone-like :func:`sound_key` at most one edit apart) and is spelt close enough -> that word.
+  Metaphone-like :func:`sound_key` at most one edit apart) and is spelt close enough -> that word. A common
+  English word ("lead", "week") gets no sound-alike of its own, only a join; a join that takes in a word the
+  knowledge base uses must offer a more frequent one ("update team" is not "optimal").
 
 The offer is added after the heard words (``mode="append"``, the default: the recogniser's words stay in the
 query, wrong or not) or put in their place (``mode="replace"``). Words the knowledge base uses are never
-touched. The limits (:class:`CorrectionConfig`) were chosen on spoken emanual questions outside the voice
+touched, nor function words or the spoken names of symbols ("enable slash disable" for "enable/disable"). The
+limits (:class:`CorrectionConfig`) were chosen on spoken emanual questions outside the voice
 benchmark's sample (``benchmarks/tune/voice_vocabulary.py``); they are strict enough that a looser sound-alike
 ("channels" heard as "candles") is left alone. Pure logic, no I/O: the caller builds the vocabulary from the
 workspace's chunk texts and keeps it (:mod:`chat.workspace_vocabulary`).
@@ -32,8 +36,75 @@ _STOPWORDS = frozenset(
     "a about after again all also am an and any are as at be because been before being but by can could did do "
     "does doing done for from get got had has have having he her here hers him his how i if in into is it its "
     "just let me more most my no nor not now of off on once only or other our out over own same she should so "
-    "some such than that the their them then there these they this those through to too under until up very "
+    "some such than that the their them then there these they this those through till to too under until up very "
     "was we were what when where which while who whom why will with would you your yours".split()
+)
+# Spoken names of symbols: a typed "enable/disable" is said "enable slash disable", but the knowledge base writes
+# the symbol, so its name looks like a mistake; what it sounds like ("flash") is never what was meant.
+_SYMBOL_NAMES = frozenset(
+    "ampersand asterisk backslash bracket caret colon dash dot equals hash hashtag hyphen minus parenthesis percent "
+    "plus semicolon slash tilde underscore".split()
+)
+# The most common English content words (a general frequency list's top, function words above left out): the
+# recogniser writes them when it hears them, and a customer says them, so the knowledge base's sound-alike ("lead"
+# -> "led", "week" -> "weak") is more often noise than the word meant. They are still joined with a neighbour
+# ("big speed" -> "bixby"): two common words heard for one rare name is how a recogniser mishears it.
+_COMMON = frozenset(
+    """
+    able accept across act action actually add age ago agree air allow almost alone along already although always
+    america among amount animal another answer anyone anything appear apply approach area argue arm around arrive
+    art article ask attack attention available away baby back bad bag ball bank bar base bear beat beautiful become
+    bed begin behind believe best better big bill bit black blood blue board body book born both box boy break
+    bring brother build building business buy call camera campaign cancer candidate capital car card care career
+    carry case catch cause cell center central century certain certainly chair challenge chance change character
+    charge check child choice choose church citizen city civil claim class clear clearly close coach cold collection
+    college color come commercial common community company compare computer concern condition conference consider
+    contain continue control cost country couple course court cover create crime cultural culture cup current
+    customer cut dark data daughter day dead deal death debate decade decide decision deep defense degree describe
+    design despite detail determine develop development die difference different difficult dinner direction
+    director discover discuss discussion disease doctor dog door down draw dream drive drop drug during early east
+    easy eat economic economy edge education effect effort eight either election else employee end energy enjoy
+    enough enter entire environment especially establish even evening event ever every everybody everyone
+    everything evidence exactly example executive exist expect experience expert explain eye face fact factor fail
+    fall family far fast father fear federal feel feeling few field fight figure fill film final finally financial
+    find fine finger finish fire firm first fish five floor fly focus follow food foot force foreign forget form
+    former forward four free friend front full fund future game garden gas general generation girl give glass goal
+    good government great green ground group grow growth guess gun guy hair half hand hang happen happy hard head
+    health hear heart heat heavy help high himself history hit hold home hope hospital hot hotel hour house however
+    huge human hundred husband idea identify image imagine impact important improve include including increase
+    indeed indicate individual industry information inside instead institution interest interesting international
+    interview investment involve issue item itself job join keep key kid kill kind kitchen know knowledge land
+    language large last late later laugh law lawyer lay lead leader learn least leave left leg legal less letter
+    level lie life light like likely line list listen little live local long look lose loss lot love low machine
+    magazine main maintain major majority make man manage management manager many market marriage material matter
+    maybe mean measure media medical meet meeting member memory mention message method middle might military
+    million mind minute miss mission model modern moment money month morning mother mouth move movement movie much
+    music must myself name nation national natural nature near nearly necessary need network never new news
+    newspaper next nice night none north note nothing notice number occur offer office officer official often oil
+    old open operation opportunity option order organization others outside owner page pain painting paper parent
+    part participant particular particularly partner party pass past patient pattern pay peace people per perform
+    performance perhaps period person personal phone physical pick picture piece place plan plant play player point
+    police policy political politics poor popular population position positive possible power practice prepare
+    present president pressure pretty prevent price private probably problem process produce product production
+    professional professor program project property protect prove provide public pull purpose push put quality
+    question quickly quite race radio raise range rate rather reach read ready real reality realize really reason
+    receive recent recently recognize record red reduce reflect region relate relationship religious remain
+    remember remove report represent republican require research resource respond response rest result return
+    reveal rich right rise risk road rock role room rule run safe save say scene school science scientist score sea
+    season seat second section security see seek seem sell send senior sense series serious serve service set
+    seven several shake share shoot short shot show side sign significant similar simple simply since sing single
+    sister sit site situation six size skill skin small smile social society soldier somebody someone something
+    sometimes son song soon sort sound source south southern space speak special specific speech spend sport spring
+    staff stage stand standard star start state statement station stay step still stock stop store story strategy
+    street strong structure student study stuff style subject success successful suddenly suffer suggest summer
+    support sure surface system table take talk task tax teach teacher team technology television tell ten tend
+    term test thank theory thing think third thought thousand threat three throughout throw thus time today
+    together tonight total tough toward town trade traditional training travel treat treatment tree trial trip
+    trouble true truth try turn type understand unit upon usually value various view violence visit voice
+    vote wait walk wall want war watch water way weapon wear week weight well west western whatever white whole
+    wide wife win wind window wish within without woman wonder word work worker world worry write writer wrong yard
+    yeah year yes yet young yourself
+    """.split()
 )
 _VOWELS = frozenset("aeiouy")
 _CODES = {"b": "P", "d": "T", "v": "F", "z": "S", "q": "K", "x": "KS"}
@@ -155,7 +226,10 @@ class CorrectionConfig:
     max_join_key: float = 0.2  # sound-key distance over the longer key's length, at most (two words run together)
     min_df: int = 2  # a known word offered must be in at least this many chunks
     split: bool = True  # offer "screen burn" for "screenburn"
+    glue: bool = True  # offer "timeshift" for "time shift"
     join: bool = True  # offer "bixby" for "big speed"
+    join_more_frequent: bool = True  # a join must offer a word more frequent than the known word it takes in
+    common: bool = True  # no single-word offer for a common English word (it is still joined with a neighbour)
 
 
 @dataclass(frozen=True)
@@ -221,28 +295,54 @@ def _plain(word: str) -> str:
 
 def _unknown(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> bool:
     plain = _plain(word)
-    return len(plain) >= config.min_length and plain not in _STOPWORDS and vocabulary.frequency(plain) <= config.rare_df
+    return (
+        len(plain) >= config.min_length
+        and plain not in _STOPWORDS
+        and plain not in _SYMBOL_NAMES
+        and vocabulary.frequency(plain) <= config.rare_df
+    )
+
+
+def is_common(word: str) -> bool:
+    """``word`` is a common English word, or one with an "-s", "-es", "-ed", "-d" or "-ing" ending ("means")."""
+    plain = _plain(word)
+    stems = (plain, *(plain[: -len(end)] for end in ("s", "es", "ed", "d", "ing") if plain.endswith(end)))
+    return any(stem in _COMMON for stem in stems)
+
+
+def _pairs(text: str, words: list[re.Match[str]], i: int) -> Iterator[tuple[int, str, str]]:
+    """(index of the first, first, second) for ``words[i]`` and each neighbour it can run together with: nothing
+    but a space between them (not a comma or a sentence end), neither a function word nor a symbol's name."""
+    for first in (i, i - 1):
+        if first < 0 or first + 1 >= len(words) or not text[words[first].end() : words[first + 1].start()].isspace():
+            continue
+        a, b = (_plain(w.group()) for w in words[first : first + 2])
+        if all(p and p not in _STOPWORDS and p not in _SYMBOL_NAMES for p in (a, b)):
+            yield first, a, b
 
 
 def _offer(
     text: str, words: list[re.Match[str]], i: int, vocabulary: KbVocabulary, config: CorrectionConfig
 ) -> tuple[int, int, str] | None:
     """(first word, last word, known words) for the unknown heard word ``words[i]``, or None: its split into
-    two known words if it has one, else the closest of the known word it sounds like and those it and a
-    neighbour run together sound like."""
+    two known words, or the known word it and a neighbour spell together, if it has one; else the closest of
+    the known word it sounds like and those it and a neighbour run together sound like."""
     heard = _plain(words[i].group())
-    if config.split and (split := split_known(heard, vocabulary, config)):
+    single = not (config.common and is_common(heard))
+    pairs = list(_pairs(text, words, i)) if config.join or config.glue else []
+    if single and config.split and (split := split_known(heard, vocabulary, config)):
         return i, i, split
+    for first, a, b in pairs if config.glue else ():
+        if vocabulary.frequency(a + b) >= config.min_df:  # "time shift" -> "timeshift"
+            return first, first + 1, a + b
     offers: list[tuple[float, int, int, str]] = []
-    if found := _nearest(heard, vocabulary, config, joined=False):
+    if single and (found := _nearest(heard, vocabulary, config, joined=False)):
         offers.append((found[0], i, i, found[1]))
-    for first in (i, i - 1) if config.join else ():
-        # Two words with nothing but a space between them (not across a comma or a sentence end).
-        if first < 0 or first + 1 >= len(words) or not text[words[first].end() : words[first + 1].start()].isspace():
-            continue
-        pair = [_plain(w.group()) for w in words[first : first + 2]]
-        if all(p and p not in _STOPWORDS for p in pair) and (
-            found := _nearest("".join(pair), vocabulary, config, joined=True)
+    for first, a, b in pairs if config.join else ():
+        found = _nearest(a + b, vocabulary, config, joined=True)
+        # A join that takes in a known word must offer a more frequent one: "update team" is not "optimal".
+        if found and (
+            not config.join_more_frequent or vocabulary.frequency(found[1]) > max(map(vocabulary.frequency, (a, b)))
         ):
             offers.append((found[0], first, first + 1, found[1]))
     if not offers:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from chat.inputs import TurnInput, normalise
-from chat.vocabulary import CorrectionConfig, KbVocabulary, correct_words, edit_distance, sound_key
+from chat.vocabulary import CorrectionConfig, KbVocabulary, correct_words, edit_distance, is_common, sound_key
 from chat.workspace_vocabulary import VocabularyCache
 from core.db import make_engine
 from core.media import AudioClip, Transcript
@@ -78,6 +78,38 @@ def test_words_are_not_joined_across_punctuation(vocabulary: KbVocabulary) -> No
 def test_a_word_that_is_two_known_words_is_split(vocabulary: KbVocabulary) -> None:
     fixed = correct_words("How do I prevent screenburn?", vocabulary, CorrectionConfig(mode="replace"))
     assert fixed.text == "How do I prevent screen burn?"
+
+
+def test_two_heard_words_that_spell_a_known_word_are_glued() -> None:
+    vocabulary = KbVocabulary.build(["Timeshift pauses live TV.", "Stop timeshift.", "Time zone."])
+    fixed = correct_words("What is time shift?", vocabulary)
+    assert fixed.changes == (("time shift", "timeshift"),)
+    assert fixed.text == "What is time shift timeshift?"
+    assert correct_words("What is time shift?", vocabulary, CorrectionConfig(glue=False)).changes == ()
+
+
+def test_spoken_symbol_names_are_never_corrected() -> None:
+    """ "enable/disable" is spoken "enable slash disable": the KB writes "/", and "flash" was never meant."""
+    vocabulary = KbVocabulary.build(["Enable or disable the flash.", "Flash, enable or disable.", "Tell the TV."] * 2)
+    assert correct_words("How do I enable slash disable?", vocabulary).changes == ()
+    assert correct_words("channels one till four", vocabulary).changes == ()  # "till": a function word
+    assert correct_words("How do I enable flush disable?", vocabulary).changes == (("flush", "flash"),)
+
+
+def test_a_common_english_word_gets_no_sound_alike_but_is_still_joined(vocabulary: KbVocabulary) -> None:
+    led = KbVocabulary.build(["The LED lights up.", "The LED blinks."])
+    assert correct_words("Why does the lead blink?", led).changes == ()
+    assert correct_words("Why does the lead blink?", led, CorrectionConfig(common=False)).changes == (("lead", "led"),)
+    assert is_common("lead") and is_common("means") and is_common("Teaming") and not is_common("candles")
+    assert correct_words("activate big speed", vocabulary).changes == (("big speed", "bixby"),)  # "big" is common
+
+
+def test_a_join_that_takes_in_a_known_word_must_offer_a_more_frequent_one() -> None:
+    texts = ["Update the software.", "Software update.", "Update now.", "Optimal picture.", "Optimal sound."]
+    vocabulary = KbVocabulary.build(texts)  # "update" in 3 chunks, "optimal" in 2
+    assert correct_words("How to update team software", vocabulary).changes == ()
+    loose = correct_words("How to update team software", vocabulary, CorrectionConfig(join_more_frequent=False))
+    assert loose.changes == (("update team", "optimal"),)
 
 
 def test_known_words_function_words_and_contractions_are_left_alone(vocabulary: KbVocabulary) -> None:
