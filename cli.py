@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", default=None, help="folder holding the data sets (default ../shared/data)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--quick", action="store_true", help="a small sample of each set, for a smoke run")
+    ev.add_argument(
+        "--only",
+        default="",
+        help="conversation suite: comma-separated parts to run (doc2dial,voice,latency,mtrag; default all)",
+    )
     ev.set_defaults(handler=_cmd_eval)
 
     keys = sub.add_parser("keys", help="API keys")
@@ -170,7 +175,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from benchmarks.runner import run_suite
 
-    return run_suite(args.suite, data_dir=args.data, as_json=args.json, quick=args.quick)
+    only = tuple(part.strip() for part in args.only.split(",") if part.strip())
+    return run_suite(args.suite, data_dir=args.data, as_json=args.json, quick=args.quick, only=only)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,22 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 SUITES = ("retrieval", "conversation")
 
 
-def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool) -> int:
+def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool, only: Sequence[str] = ()) -> int:
+    """Run ``suite`` (or all); ``only`` narrows the conversation suite to some of its parts."""
     if suite not in (*SUITES, "all"):
         print(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)} or all", file=sys.stderr)
+        return 2
+    from benchmarks.conversation import PARTS
+
+    unknown = sorted(set(only) - set(PARTS))
+    if unknown:
+        print(f"unknown part(s) {', '.join(unknown)}; the conversation suite has {', '.join(PARTS)}", file=sys.stderr)
         return 2
     root = ds.data_root(data_dir)
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick}
     for name in SUITES if suite == "all" else (suite,):
         started = time.perf_counter()
-        results[name] = _run_one(name, root, quick)
+        results[name] = _run_one(name, root, quick, tuple(only) or PARTS)
         results[name]["wall_seconds"] = round(time.perf_counter() - started, 1)
     OUT_DIR.mkdir(exist_ok=True)
     path = OUT_DIR / f"{suite}-{datetime.now(UTC):%Y%m%dT%H%M%S}{'-quick' if quick else ''}.json"
@@ -37,7 +45,7 @@ def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool) -
     return 0
 
 
-def _run_one(name: str, root: Path, quick: bool) -> dict[str, Any]:
+def _run_one(name: str, root: Path, quick: bool, parts: Sequence[str]) -> dict[str, Any]:
     from benchmarks.harness import eval_stack
 
     with tempfile.TemporaryDirectory(prefix="bindesk-kb-") as work, eval_stack() as stack:
@@ -47,7 +55,7 @@ def _run_one(name: str, root: Path, quick: bool) -> dict[str, Any]:
             return retrieval.run(stack, root, Path(work), quick)
         from benchmarks import conversation
 
-        return conversation.run(stack, root, Path(work), quick)
+        return conversation.run(stack, root, Path(work), quick, parts)
 
 
 def _print(results: dict[str, Any]) -> None:
