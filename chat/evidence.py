@@ -19,9 +19,17 @@ from embed.protocol import Embedder
 from generation.protocol import Passage
 from kb.runtime import Runtime
 from kb.search import RetrievalQuery, candidate_sentence_vectors, chunk_bodies, retrieve, snippet
-from kg.expansion import DEFAULT_HISTORY, HISTORY_LIST, customer_texts, fuse_more, history_queries
+from kg.expansion import (
+    DEFAULT_HISTORY,
+    HISTORY_LIST,
+    conversation_query,
+    customer_texts,
+    fuse_more,
+    history_queries,
+)
 from kg.followup import rewrite_query
 from kg.types import TurnContext
+from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
 
 GRAPH_CANDIDATES = 20
@@ -125,7 +133,8 @@ def gather_evidence(
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()
     stored = candidate_sentence_vectors(session, workspace_id, hits)
-    scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored)
+    conversation = conversation_query(history, HISTORY, question) if question else ""
+    scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored, conversation)
     timings["rerank_and_score"] = _ms(started)
     return Evidence(
         query=query,
@@ -144,16 +153,20 @@ def gather_evidence(
 def _history_lists(
     runtime: Runtime, workspace_id: str, extra: Sequence[tuple[str, float]], depth: int
 ) -> list[tuple[str, list[Hit], float]]:
-    """Each earlier turn's dense and BM25 lists with its weight; the texts are embedded in one batch (and a
-    text embedded on an earlier turn is not embedded again)."""
+    """Each extra query's first stage (dense and BM25 fused as :func:`kb.search.retrieve` fuses a text query)
+    with its weight; the texts are embedded in one batch (and a text embedded on an earlier turn is not
+    embedded again)."""
     if not extra:
         return []
     vectors = _VECTORS.get(runtime.embedder, [text for text, _ in extra])
     store = runtime.store
     lists: list[tuple[str, list[Hit], float]] = []
     for (text, weight), vector in zip(extra, vectors, strict=True):
-        lists.append((HISTORY_LIST, store.search(workspace_id, "dense", vector, depth), weight))
-        lists.append((HISTORY_LIST, store.search(workspace_id, "sparse", text, depth), weight))
+        ranked = {
+            "dense": store.search(workspace_id, "dense", vector, depth),
+            "sparse": store.search(workspace_id, "sparse", text, depth),
+        }
+        lists.append((HISTORY_LIST, first_stage_fusion(ranked, rrf_k=runtime.settings.rrf_k, limit=depth), weight))
     return lists
 
 

@@ -65,16 +65,19 @@ class Judge:
         bodies: Mapping[str, str],
         context: TurnContext,
         stored: Mapping[str, bytes] | None = None,
+        conversation: str = "",
     ) -> Judgement:
         """``hits`` fused best first; ``bodies`` is accepted for the caller's convenience but the features
         are computed on the hits' indexed text, as the models were fitted. ``stored``: the candidates'
-        sentence vectors made at ingest (:meth:`retrieval.rerank.Reranker.rerank`). A photo turn keeps the
-        first stage's order (the reranker was fitted on text evidence only) but is still scored."""
+        sentence vectors made at ingest (:meth:`retrieval.rerank.Reranker.rerank`). ``conversation``: the
+        conversation query (:func:`kg.expansion.conversation_query`; empty on a first turn), whose evidence joins
+        the order. A photo turn keeps the first stage's order (the reranker was fitted on text evidence only)
+        but is still scored."""
         text = query.strip()
         ranked = list(hits)
         if text and ranked:
             photo = any(IMAGE_LISTS & set(h.ranks) for h in ranked)
-            ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored)
+            ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored, context=conversation)
         row = answerability_features(text, ranked)
         score = self.answerability.score(text, ranked) if ranked else 0.0
         p_under = self.underspecified.score(text, row)

@@ -36,6 +36,8 @@ import numpy as np
 
 from core.errors import InvalidInput
 from embed.protocol import Vectors
+from retrieval.conversation import CONVERSATION_PREFIX, ConversationWeights
+from retrieval.conversation import DEFAULT_PATH as CONVERSATION_WEIGHTS_PATH
 from retrieval.protocol import Hit
 from retrieval.text_features import content_terms, coverage, split_sentences, term_set
 
@@ -67,13 +69,17 @@ class Reranker(Protocol):
         limit: int | None = None,
         keep_order: bool = False,
         stored: Mapping[str, bytes] | None = None,
+        context: str = "",
     ) -> list[Hit]:
         """``hits`` (best first from the first stage) reordered best first; returns copies whose ``score`` is
         the reranked score (also under ``scores["rerank"]``). Hits past the reranker's candidate budget keep
         their relative order after the reranked ones. ``keep_order=True``: annotate only (every candidate's
         reranked score under ``scores["rerank"]``), keeping the first stage's order and scores.
         ``stored``: by chunk id, the encodings of :func:`sentence_inputs` made at ingest (:func:`pack_vectors`
-        of the same encoder's rows); chunks missing from it, or stored at another dimension, are encoded now."""
+        of the same encoder's rows); chunks missing from it, or stored at another dimension, are encoded now.
+        ``context``: the conversation query (earlier turns and this one joined; empty on a first turn): the
+        conversation's evidence then joins the order (:mod:`retrieval.conversation`), while
+        ``scores["rerank"]`` stays the score of ``query`` alone."""
         ...
 
 
@@ -121,12 +127,14 @@ class EvidenceReranker:
         self,
         encode: Encode,
         weights: LinearWeights | None = None,
+        conversation: ConversationWeights | None = None,
         max_candidates: int = 12,
         max_sentences: int = MAX_SENTENCES,
         cache_size: int = 4096,
     ) -> None:
         self.encode = encode
         self.weights = weights if weights is not None else default_weights()
+        self.conversation = conversation if conversation is not None else default_conversation_weights()
         self.max_candidates = max_candidates
         self.max_sentences = max_sentences
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
@@ -139,11 +147,13 @@ class EvidenceReranker:
         limit: int | None = None,
         keep_order: bool = False,
         stored: Mapping[str, bytes] | None = None,
+        context: str = "",
     ) -> list[Hit]:
         """See :meth:`Reranker.rerank`. ``keep_order=True`` only annotates: every candidate gets its reranked
         score and features under ``scores`` but keeps its first-stage ``score`` and place (for a photo query,
         whose visual evidence the reranker was not fitted on, while the answerability score needs the
-        features)."""
+        features). With a ``context``, the conversation's features go under ``scores["conv.<name>"]`` and
+        its share of the order under ``scores["rerank.conversation"]``."""
         head, tail = list(hits[: self.max_candidates]), list(hits[self.max_candidates :])
         if not head:
             return []
@@ -155,11 +165,12 @@ class EvidenceReranker:
             copy.scores[RERANK] = score
             copy.scores.update({f"{RERANK}.{name}": value for name, value in row.items()})
             scored.append(copy)
+        shares = self._conversation_shares(context, scored, stored) if context.strip() else [0.0] * len(scored)
         if keep_order:
             out = scored + [dataclasses.replace(h, ranks=dict(h.ranks), scores=dict(h.scores)) for h in tail]
             return out if limit is None else out[:limit]
-        for copy in scored:
-            copy.score = copy.scores[RERANK]
+        for copy, share in zip(scored, shares, strict=True):
+            copy.score = copy.scores[RERANK] + share
         scored.sort(key=lambda h: -h.score)
         floor = scored[-1].score
         rest = [
@@ -169,6 +180,28 @@ class EvidenceReranker:
         out = scored + rest
         return out if limit is None else out[:limit]
 
+    def _conversation_shares(
+        self, context: str, scored: Sequence[Hit], stored: Mapping[str, bytes] | None
+    ) -> list[float]:
+        """Annotate ``scored`` with the conversation's features and return each one's share of the order."""
+        if not self.conversation.coefficients:
+            return [0.0] * len(scored)
+        for hit, row in zip(scored, self.text_match(context, scored, stored), strict=True):
+            hit.scores.update({f"{CONVERSATION_PREFIX}{name}": value for name, value in row.items()})
+        shares = self.conversation.adjustments([h.scores for h in scored])
+        for hit, share in zip(scored, shares, strict=True):
+            hit.scores[f"{RERANK}.conversation"] = share
+        return shares
+
+    def text_match(
+        self, query: str, hits: Sequence[Hit], stored: Mapping[str, bytes] | None = None
+    ) -> list[dict[str, float]]:
+        """``sentence_max``, ``coverage`` and ``title_coverage`` of :meth:`features` alone (no chunk encoding:
+        the stored or cached sentence vectors and the texts suffice)."""
+        if not hits:
+            return []
+        return self._text_match(np.asarray(self.encode([query]), dtype=np.float32)[0], query, hits, stored)
+
     def features(
         self, query: str, hits: Sequence[Hit], stored: Mapping[str, bytes] | None = None
     ) -> list[dict[str, float]]:
@@ -176,29 +209,39 @@ class EvidenceReranker:
         if not hits:
             return []
         query_vector = np.asarray(self.encode([query]), dtype=np.float32)[0]
-        ready = _unpacked(stored or {}, [h.chunk_id for h in hits], query_vector.shape[0])
-        self._encode_missing([h for h in hits if h.chunk_id not in ready])
-        terms = content_terms(query)
+        matched = self._text_match(query_vector, query, hits, stored)
         ran = {name for h in hits for name in h.ranks if name in RETRIEVERS} or {"dense"}
         best_prior = max((h.score for h in hits), default=0.0)
         best_bm25 = max((h.scores.get("sparse", 0.0) for h in hits), default=0.0)
         missing_dense = [h for h in hits if "dense" not in h.scores]
         computed = self._chunk_similarities(query_vector, missing_dense)
+        return [
+            {
+                **match,
+                "chunk_sim": float(hit.scores.get("dense", computed.get(hit.chunk_id, 0.0))),
+                "agreement": len(ran & set(hit.ranks)) / len(ran),
+                "bm25": hit.scores.get("sparse", 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
+                "prior": hit.score / best_prior if best_prior > 0 else 0.0,
+                "rank_prior": 1.0 / (position + 1),
+            }
+            for position, (hit, match) in enumerate(zip(hits, matched, strict=True))
+        ]
+
+    def _text_match(
+        self, query_vector: Vectors, query: str, hits: Sequence[Hit], stored: Mapping[str, bytes] | None
+    ) -> list[dict[str, float]]:
+        ready = _unpacked(stored or {}, [h.chunk_id for h in hits], query_vector.shape[0])
+        self._encode_missing([h for h in hits if h.chunk_id not in ready])
+        terms = content_terms(query)
         rows = []
-        for position, hit in enumerate(hits):
+        for hit in hits:
             label = f"{hit.title} {hit.heading}"
             vectors = ready[hit.chunk_id] if hit.chunk_id in ready else self._sentence_vectors(hit)
-            sentence_max = float(np.max(vectors @ query_vector)) if len(vectors) else 0.0
             rows.append(
                 {
-                    "sentence_max": sentence_max,
-                    "chunk_sim": float(hit.scores.get("dense", computed.get(hit.chunk_id, 0.0))),
+                    "sentence_max": float(np.max(vectors @ query_vector)) if len(vectors) else 0.0,
                     "coverage": coverage(terms, term_set(f"{label} {hit.text}")),
                     "title_coverage": coverage(terms, term_set(label)) if terms else 0.0,
-                    "agreement": len(ran & set(hit.ranks)) / len(ran),
-                    "bm25": hit.scores.get("sparse", 0.0) / best_bm25 if best_bm25 > 0 else 0.0,
-                    "prior": hit.score / best_prior if best_prior > 0 else 0.0,
-                    "rank_prior": 1.0 / (position + 1),
                 }
             )
         return rows
@@ -296,6 +339,14 @@ def default_weights() -> LinearWeights:
     if DEFAULT_WEIGHTS_PATH.exists():
         return LinearWeights.load(DEFAULT_WEIGHTS_PATH)
     return LinearWeights(0.0, {"sentence_max": 2.0, "chunk_sim": 2.0, "coverage": 1.0, "prior": 1.0})
+
+
+def default_conversation_weights() -> ConversationWeights:
+    """The fitted conversation weights shipped with Bindesk; none (the reranker's own order) if the file is
+    missing."""
+    if CONVERSATION_WEIGHTS_PATH.exists():
+        return ConversationWeights.load(CONVERSATION_WEIGHTS_PATH)
+    return ConversationWeights({})
 
 
 def sigmoid(x: float) -> float:

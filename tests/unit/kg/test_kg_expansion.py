@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput
-from kg.expansion import HISTORY_LIST, HistoryConfig, customer_texts, fuse_more, history_queries
+from kg.expansion import (
+    HISTORY_LIST,
+    HistoryConfig,
+    conversation_query,
+    customer_texts,
+    fuse_more,
+    history_queries,
+)
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.protocol import Hit
 
@@ -22,6 +29,15 @@ def test_newest_turn_weighs_most_and_weights_decay_per_turn() -> None:
     queries = history_queries(HISTORY, config)
     assert [text for text, _ in queries] == [text for _, text in reversed(HISTORY)]
     assert [w for _, w in queries] == pytest.approx([0.5, 0.25, 0.125, 0.0625])
+
+
+def test_the_conversation_query_joins_the_last_earlier_turns_and_this_one() -> None:
+    config = HistoryConfig(context_turns=2)
+    joined = conversation_query(HISTORY, config, "and how do I reset it?")
+    assert joined == f"{HISTORY[2][1]} {HISTORY[3][1]} and how do I reset it?"
+    assert history_queries(HISTORY, config, "and how do I reset it?")[0] == (joined, config.context_weight)
+    assert conversation_query([], config, "a first turn") == ""  # nothing earlier: no conversation to add
+    assert conversation_query(HISTORY, HistoryConfig(context_turns=0), "x") == ""
 
 
 def test_only_the_last_turns_count() -> None:
