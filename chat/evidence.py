@@ -3,10 +3,7 @@ fused and reranked, and the answerability score computed from them."""
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from chat.inputs import NormalisedTurn
 from chat.judge import judge_for
-from embed.protocol import Embedder
 from generation.protocol import Passage
 from kb.runtime import Runtime
 from kb.search import RetrievalQuery, candidate_sentence_vectors, chunk_bodies, retrieve, snippet
+from kb.text_vectors import TEXT_VECTORS
 from kg.expansion import (
     DEFAULT_HISTORY,
     HISTORY_LIST,
@@ -158,7 +155,7 @@ def _history_lists(
     embedded again)."""
     if not extra:
         return []
-    vectors = _VECTORS.get(runtime.embedder, [text for text, _ in extra])
+    vectors = TEXT_VECTORS.get(runtime.embedder, [text for text, _ in extra])
     store = runtime.store
     lists: list[tuple[str, list[Hit], float]] = []
     for (text, weight), vector in zip(extra, vectors, strict=True):
@@ -168,41 +165,6 @@ def _history_lists(
         }
         lists.append((HISTORY_LIST, first_stage_fusion(ranked, rrf_k=runtime.settings.rrf_k, limit=depth), weight))
     return lists
-
-
-class _TextVectors:
-    """Recently embedded texts per embedder: an earlier turn is retrieved again on each of the next few
-    turns, and embedding is most of a retrieval's cost on a CPU."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._by_embedder: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, Any]] = weakref.WeakKeyDictionary()
-
-    def get(self, embedder: Embedder, texts: Sequence[str]) -> list[Any]:
-        with self._lock:
-            cache = self._by_embedder.setdefault(embedder, OrderedDict())
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
-        if missing:
-            computed = embedder.embed_texts(missing)
-            with self._lock:
-                for text, vector in zip(missing, computed, strict=True):
-                    cache[text] = vector
-        with self._lock:
-            out = []
-            for text in texts:
-                vector = cache.get(text)
-                if vector is None:  # evicted meanwhile by another thread's turn
-                    vector = embedder.embed_texts([text])[0]
-                cache[text] = vector
-                cache.move_to_end(text)
-                out.append(vector)
-            while len(cache) > self.size:
-                cache.popitem(last=False)
-        return out
-
-
-_VECTORS = _TextVectors(size=512)
 
 
 def _graph_candidates(runtime: Runtime, session: Session, workspace_id: str, context: TurnContext) -> list[Hit]:

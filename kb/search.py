@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from PIL import Image
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.media import load_image
 from core.models import Chunk
 from kb.runtime import Models, Runtime
+from kb.text_vectors import TEXT_VECTORS
 from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
 from retrieval.rerank import EvidenceReranker, default_weights
@@ -71,7 +72,7 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
     ranked: dict[str, list[Hit]] = {}
     text = query.text.strip()
     if text:
-        vector = embedder.embed_texts([text])[0]
+        vector = TEXT_VECTORS.get(embedder, [text])[0]
         ranked["dense"] = store.search(workspace_id, "dense", vector, depth)
         ranked["sparse"] = store.search(workspace_id, "sparse", text, depth)
     if query.image is not None:
@@ -85,7 +86,12 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
 
 @lru_cache(maxsize=8)
 def _reranker(models: Models) -> EvidenceReranker:
-    return EvidenceReranker(models.embedder.embed_texts, default_weights(), max_candidates=RERANK_CANDIDATES)
+    return EvidenceReranker(
+        models.embedder.embed_texts,
+        default_weights(),
+        max_candidates=RERANK_CANDIDATES,
+        encode_query=partial(TEXT_VECTORS.get, models.embedder),
+    )
 
 
 def reranker_for(runtime: Runtime) -> EvidenceReranker:

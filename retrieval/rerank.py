@@ -119,7 +119,8 @@ class LinearWeights:
 class EvidenceReranker:
     """:class:`Reranker` on per-sentence similarity, term coverage, title match and retriever agreement.
 
-    ``encode`` must return L2-normalised rows (the embedder's ``embed_texts``). Sentence vectors are cached per
+    ``encode`` must return L2-normalised rows (the embedder's ``embed_texts``); ``encode_query`` (default
+    ``encode``) encodes the questions, e.g. through a cache the first stage shares. Sentence vectors are cached per
     chunk (by id and text), so a popular chunk costs its encoding once.
     """
 
@@ -131,8 +132,10 @@ class EvidenceReranker:
         max_candidates: int = 12,
         max_sentences: int = MAX_SENTENCES,
         cache_size: int = 4096,
+        encode_query: Encode | None = None,
     ) -> None:
         self.encode = encode
+        self.encode_query = encode_query if encode_query is not None else encode
         self.weights = weights if weights is not None else default_weights()
         self.conversation = conversation if conversation is not None else default_conversation_weights()
         self.max_candidates = max_candidates
@@ -200,7 +203,7 @@ class EvidenceReranker:
         the stored or cached sentence vectors and the texts suffice)."""
         if not hits:
             return []
-        return self._text_match(np.asarray(self.encode([query]), dtype=np.float32)[0], query, hits, stored)
+        return self._text_match(np.asarray(self.encode_query([query]), dtype=np.float32)[0], query, hits, stored)
 
     def features(
         self, query: str, hits: Sequence[Hit], stored: Mapping[str, bytes] | None = None
@@ -208,7 +211,7 @@ class EvidenceReranker:
         """One feature row per hit (the order of ``hits``), every value finite and roughly in [0, 1]."""
         if not hits:
             return []
-        query_vector = np.asarray(self.encode([query]), dtype=np.float32)[0]
+        query_vector = np.asarray(self.encode_query([query]), dtype=np.float32)[0]
         matched = self._text_match(query_vector, query, hits, stored)
         ran = {name for h in hits for name in h.ranks if name in RETRIEVERS} or {"dense"}
         best_prior = max((h.score for h in hits), default=0.0)
