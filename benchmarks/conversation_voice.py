@@ -26,6 +26,7 @@ from benchmarks.conversation_replay import ask, start
 from benchmarks.harness import EvalStack
 from benchmarks.retrieval import recall_at, section_mapper
 from chat.inputs import NormalisedTurn
+from chat.vocabulary import edit_distance
 from core.db import session_scope
 
 WORKSPACE = "emanual-tv"
@@ -70,13 +71,7 @@ def pad_wav(data: bytes, seconds: float) -> bytes:
 def word_error_rate(hypothesis: str, reference: str) -> tuple[int, int]:
     """(word edits, reference words) over lower-cased alphanumeric words."""
     hyp, ref = _WORD.findall(hypothesis.lower()), _WORD.findall(reference.lower())
-    previous = list(range(len(hyp) + 1))
-    for i, word in enumerate(ref, start=1):
-        current = [i]
-        for j, other in enumerate(hyp, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other)))
-        previous = current
-    return previous[-1], len(ref)
+    return edit_distance(ref, hyp), len(ref)
 
 
 def ingest_tv_manual(stack: EvalStack, root: Path, workdir: Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -149,8 +149,8 @@ def sound_key(word: str) -> str:
     return "".join(codes)
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions)."""
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions) between two strings, or two lists of words."""
     if len(a) < len(b):
         a, b = b, a
     previous = list(range(len(b) + 1))
