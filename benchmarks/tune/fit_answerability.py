@@ -2,6 +2,11 @@
 calibrate their thresholds.
 
     .venv/bin/python -m benchmarks.tune.fit_answerability [--port 19607] [--chunk-tokens 64] [--write]
+    .venv/bin/python -m benchmarks.tune.fit_answerability --records /tmp/bindesk-mtrag-turns.pkl [--write]
+
+With ``--records``, the rows are what the product's turn path computed for each task (the judge's features on
+the rewritten query, the conversation's earlier turns voting and joining the order), as
+``benchmarks/tune/mtrag_turns.py`` collects them; the split, fit and thresholds below are the same. Without it:
 
 The 1,488 passages of MTRAG-UN's closed pool are indexed with the real chunker and store (one workspace:
 the pool mixes the four domains, and 336 passages carry no domain). For each of the 507 tasks the query is
@@ -152,6 +157,21 @@ def tasks_and_rows(args: argparse.Namespace) -> tuple[list[dict[str, float]], li
     return rows, under_rows, labels
 
 
+def product_path_rows(
+    path: Path,
+) -> tuple[list[dict[str, float]], list[dict[str, float]], list[str], list[str]]:
+    """Rows as the turn computed them (``Evidence.features``); a task the policy screen stopped before
+    retrieval reads as no evidence."""
+    from benchmarks.tune.mtrag_turns import TaskRecord
+    from benchmarks.tune.records import read_records
+
+    records: list[TaskRecord] = read_records(path, TaskRecord)
+    rows = [{f: r.features.get(f, 0.0) for f in FEATURES} for r in records]
+    under_rows = [underspecified_features(r.query, row) for r, row in zip(records, rows, strict=True)]
+    print(f"mtrag: {len(records)} tasks from the product turn path ({path})", flush=True)
+    return rows, under_rows, [r.label for r in records], [r.conversation_id for r in records]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=19607)
@@ -159,9 +179,19 @@ def main() -> None:
     parser.add_argument("--overlap-tokens", type=int, default=16)
     parser.add_argument("--depth", type=int, default=50)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=None,
+        help="fit on the product turn path's evidence collected by benchmarks/tune/mtrag_turns.py (a pickle)",
+    )
     args = parser.parse_args()
-    rows, under_rows, labels = tasks_and_rows(args)
-    tune = np.array([in_tune_half(c) for c in conversations()])
+    if args.records is not None:
+        rows, under_rows, labels, conversation_ids = product_path_rows(args.records)
+    else:
+        rows, under_rows, labels = tasks_and_rows(args)
+        conversation_ids = conversations()
+    tune = np.array([in_tune_half(c) for c in conversation_ids])
     answer = fit_answerability(rows, labels, tune, args.write)
     fit_underspecified(under_rows, labels, tune, answer, args.write)
 

@@ -15,7 +15,6 @@ dialogue), beside the shipped order from the same records. ``--write`` stores th
 from __future__ import annotations
 
 import argparse
-import pickle
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from benchmarks.tune.doc2dial_turns import TurnRecord
+from benchmarks.tune.records import read_records
 from retrieval.conversation import CONVERSATION_FEATURES, DEFAULT_PATH, ConversationWeights, conversation_features
 from retrieval.rerank import RERANK
 
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=1.0)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    records: list[TurnRecord] = pickle.loads(args.records.read_bytes())
+    records: list[TurnRecord] = read_records(args.records, TurnRecord)
     later = [r for r in records if r.has_history]
     dialogues = sorted({r.turn_id.rsplit("_", 1)[0] for r in records})
     fold_of = {d: n % 2 for n, d in enumerate(dialogues)}
