@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,10 +110,13 @@ def gather_evidence(
     question = norm.words or norm.ocr_text
     query = rewrite_query(question, context.focus, customer_texts(history)) if question else ""
     extra = history_queries(history, HISTORY, question) if question else []
+    depth = runtime.settings.retrieval_candidates
+    # The conversation's lists are retrieved alongside the graph step and the turn's own retrieval: encoding a
+    # long conversation query is most of their cost, and the encoder and the vector store wait on each other.
+    pending = _BACKGROUND.submit(_history_lists, runtime, workspace_id, extra, depth) if extra else None
     graph_hits = _graph_candidates(runtime, session, workspace_id, context) if HISTORY.graph_weight > 0 else []
     timings["graph"] = _ms(started)
     started = time.perf_counter()
-    depth = runtime.settings.retrieval_candidates
     hits = retrieve(
         runtime,
         workspace_id,
@@ -122,7 +126,7 @@ def gather_evidence(
     timings["retrieve"] = _ms(started)
     if extra or graph_hits:
         started = time.perf_counter()
-        lists = _history_lists(runtime, workspace_id, extra, depth)
+        lists = pending.result() if pending is not None else []
         if graph_hits:
             lists.append(("graph", graph_hits, HISTORY.graph_weight))
         hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
@@ -145,6 +149,9 @@ def gather_evidence(
         features=scored.features,
         timings_ms=timings,
     )
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bindesk-conversation-lists")
 
 
 def _history_lists(
