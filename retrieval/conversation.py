@@ -11,20 +11,19 @@ evidence sits on each candidate as
   against the conversation query (the last earlier turns and this one, joined), read from
   ``Hit.scores["conv.<feature>"]``.
 
-:class:`ConversationWeights` gives each candidate ``sum(weight * feature)``, which the reranker adds to its
-reranked log-odds to order the candidates of a turn that has earlier turns; a first turn keeps the reranker's
-order. The weights are fitted on doc2dial's
-tuning half by ``benchmarks/tune/fit_conversation.py`` and stored in ``retrieval/calibration/conversation.json``.
+:func:`conversation_shares` gives each candidate ``sum(weight * feature)`` (a
+:class:`retrieval.linear.LinearWeights` with no intercept), which the reranker adds to its reranked log-odds to
+order the candidates of a turn that has earlier turns; a first turn keeps the reranker's order. The weights are
+fitted on doc2dial's tuning half by ``benchmarks/tune/fit_conversation.py`` and stored in
+``retrieval/calibration/conversation.json``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import InvalidInput
+from retrieval.linear import LinearWeights
 
 CONVERSATION_FEATURES = ("history", "history_top", "conv_sentence_max", "conv_coverage", "conv_title_coverage")
 HISTORY_SCORE = "history"  # kg.expansion.HISTORY_LIST: the earlier turns' share in ``Hit.scores``
@@ -51,36 +50,13 @@ def conversation_features(scores: Sequence[Mapping[str, float]]) -> list[dict[st
     return rows
 
 
-@dataclass(frozen=True)
-class ConversationWeights:
-    """Weights of :data:`CONVERSATION_FEATURES`, in units of the reranked log-odds."""
+def load_conversation_weights(path: Path = DEFAULT_PATH) -> LinearWeights:
+    """Weights of :data:`CONVERSATION_FEATURES`, in units of the reranked log-odds; a coefficient naming any
+    other feature is refused."""
+    return LinearWeights.load(path, known=CONVERSATION_FEATURES)
 
-    coefficients: dict[str, float]
 
-    @classmethod
-    def load(cls, path: Path = DEFAULT_PATH) -> ConversationWeights:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            coefficients = {str(k): float(v) for k, v in data["coefficients"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidInput(f"cannot read conversation weights from {path}: {exc}") from exc
-        unknown = set(coefficients) - set(CONVERSATION_FEATURES)
-        if unknown:
-            raise InvalidInput(f"conversation weights in {path} name unknown features {sorted(unknown)}")
-        return cls(coefficients)
-
-    def save(self, path: Path, fitted_on: str) -> None:
-        payload = {
-            "features": list(CONVERSATION_FEATURES),
-            "coefficients": self.coefficients,
-            "meta": {"fitted_on": fitted_on, "script": "benchmarks/tune/fit_conversation.py"},
-        }
-        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    def adjustments(self, scores: Sequence[Mapping[str, float]]) -> list[float]:
-        """What the conversation adds to each candidate's reranked log-odds (``scores`` as in
-        :func:`conversation_features`)."""
-        return [
-            sum(w * row.get(name, 0.0) for name, w in self.coefficients.items())
-            for row in conversation_features(scores)
-        ]
+def conversation_shares(weights: LinearWeights, scores: Sequence[Mapping[str, float]]) -> list[float]:
+    """What the conversation adds to each candidate's reranked log-odds (``scores`` as in
+    :func:`conversation_features`)."""
+    return [weights.apply(row) for row in conversation_features(scores)]

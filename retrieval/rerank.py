@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from core.errors import InvalidInput
 from embed.protocol import Vectors
-from retrieval.conversation import CONVERSATION_PREFIX, ConversationWeights
+from retrieval.conversation import CONVERSATION_PREFIX, conversation_shares, load_conversation_weights
 from retrieval.conversation import DEFAULT_PATH as CONVERSATION_WEIGHTS_PATH
+from retrieval.linear import LinearWeights
 from retrieval.protocol import Hit
 from retrieval.text_features import content_terms, coverage, split_sentences, term_set
 
@@ -83,39 +81,6 @@ class Reranker(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class LinearWeights:
-    """``score = intercept + sum(coefficients[f] * feature[f])`` (a logistic model's log-odds)."""
-
-    intercept: float
-    coefficients: dict[str, float]
-    meta: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> LinearWeights:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            weights = cls(float(data["intercept"]), {k: float(v) for k, v in data["coefficients"].items()})
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput(f"cannot read model weights from {path}: {exc}") from exc
-        unknown = set(weights.coefficients) - set(data.get("features", weights.coefficients))
-        if unknown:
-            raise InvalidInput(f"weights in {path} name unknown features {sorted(unknown)}")
-        return cls(weights.intercept, weights.coefficients, dict(data.get("meta", {})))
-
-    def save(self, path: Path, features: Sequence[str]) -> None:
-        payload = {
-            "features": list(features),
-            "intercept": self.intercept,
-            "coefficients": self.coefficients,
-            "meta": self.meta,
-        }
-        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    def apply(self, features: Mapping[str, float]) -> float:
-        return self.intercept + sum(w * features.get(name, 0.0) for name, w in self.coefficients.items())
-
-
 class EvidenceReranker:
     """:class:`Reranker` on per-sentence similarity, term coverage, title match and retriever agreement.
 
@@ -128,7 +93,7 @@ class EvidenceReranker:
         self,
         encode: Encode,
         weights: LinearWeights | None = None,
-        conversation: ConversationWeights | None = None,
+        conversation: LinearWeights | None = None,
         max_candidates: int = 12,
         max_sentences: int = MAX_SENTENCES,
         cache_size: int = 4096,
@@ -191,7 +156,7 @@ class EvidenceReranker:
             return [0.0] * len(scored)
         for hit, row in zip(scored, self.text_match(context, scored, stored), strict=True):
             hit.scores.update({f"{CONVERSATION_PREFIX}{name}": value for name, value in row.items()})
-        shares = self.conversation.adjustments([h.scores for h in scored])
+        shares = conversation_shares(self.conversation, [h.scores for h in scored])
         for hit, share in zip(scored, shares, strict=True):
             hit.scores[f"{RERANK}.conversation"] = share
         return shares
@@ -344,12 +309,12 @@ def default_weights() -> LinearWeights:
     return LinearWeights(0.0, {"sentence_max": 2.0, "chunk_sim": 2.0, "coverage": 1.0, "prior": 1.0})
 
 
-def default_conversation_weights() -> ConversationWeights:
+def default_conversation_weights() -> LinearWeights:
     """The fitted conversation weights shipped with Bindesk; none (the reranker's own order) if the file is
     missing."""
     if CONVERSATION_WEIGHTS_PATH.exists():
-        return ConversationWeights.load(CONVERSATION_WEIGHTS_PATH)
-    return ConversationWeights({})
+        return load_conversation_weights(CONVERSATION_WEIGHTS_PATH)
+    return LinearWeights(0.0, {})
 
 
 def sigmoid(x: float) -> float:

@@ -24,7 +24,8 @@ from sklearn.linear_model import LogisticRegression
 
 from benchmarks.tune.doc2dial_turns import TurnRecord
 from benchmarks.tune.records import read_records
-from retrieval.conversation import CONVERSATION_FEATURES, DEFAULT_PATH, ConversationWeights, conversation_features
+from retrieval.conversation import CONVERSATION_FEATURES, DEFAULT_PATH, conversation_features, conversation_shares
+from retrieval.linear import LinearWeights
 from retrieval.rerank import RERANK
 
 
@@ -71,19 +72,23 @@ def fit(records: Sequence[TurnRecord], c: float) -> np.ndarray:
     return np.asarray(clf.coef_[0])
 
 
-def order_with(record: TurnRecord, weights: ConversationWeights | None) -> list[int]:
+def order_with(record: TurnRecord, weights: LinearWeights | None) -> list[int]:
     if weights is None or not record.has_history:
         return list(range(len(record.head)))
     scores = [s for _, s in record.head]
-    adjusted = [s.get(RERANK, 0.0) + a for s, a in zip(scores, weights.adjustments(scores), strict=True)]
+    shares = conversation_shares(weights, scores)
+    adjusted = [s.get(RERANK, 0.0) + a for s, a in zip(scores, shares, strict=True)]
     return sorted(range(len(record.head)), key=lambda i: -adjusted[i])
 
 
-def as_weights(coef: np.ndarray) -> ConversationWeights:
-    """Scale so that the reranked score keeps weight 1 (the conversation adds to it, in its units)."""
+def as_weights(coef: np.ndarray, fitted_on: str = "") -> LinearWeights:
+    """Scale so that the reranked score keeps weight 1 (the conversation adds to it, in its units); no
+    intercept (it would move every candidate alike)."""
     base = float(coef[0]) if coef[0] > 1e-6 else 1.0
-    return ConversationWeights(
-        {name: round(float(v) / base, 4) for name, v in zip(CONVERSATION_FEATURES, coef[1:], strict=True)}
+    return LinearWeights(
+        0.0,
+        {name: round(float(v) / base, 4) for name, v in zip(CONVERSATION_FEATURES, coef[1:], strict=True)},
+        {"fitted_on": fitted_on, "script": "benchmarks/tune/fit_conversation.py"} if fitted_on else {},
     )
 
 
@@ -115,10 +120,11 @@ def main() -> None:
         a = recall(records, orders)
         h = recall([records[i] for i in idx_later], [orders[i] for i in idx_later])
         print(f"  {label:38s} all {a[0]:.3f} / {a[1]:.3f}   with history {h[0]:.3f} / {h[1]:.3f}")
-    final = as_weights(fit(later, args.c))
+    fitted_on = f"doc2dial tuning half, {len(later)} turns with history ({args.records.name})"
+    final = as_weights(fit(later, args.c), fitted_on)
     print(f"fitted on all: {final.coefficients}")
     if args.write:
-        final.save(DEFAULT_PATH, f"doc2dial tuning half, {len(later)} turns with history ({args.records.name})")
+        final.save(DEFAULT_PATH, CONVERSATION_FEATURES)
         print(f"wrote {DEFAULT_PATH}")
 
 

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput
-from retrieval.conversation import CONVERSATION_FEATURES, ConversationWeights, conversation_features
+from retrieval.conversation import (
+    CONVERSATION_FEATURES,
+    conversation_features,
+    conversation_shares,
+    load_conversation_weights,
+)
+from retrieval.linear import LinearWeights
 from retrieval.protocol import Hit
 from retrieval.rerank import EvidenceReranker
 from tests.unit.retrieval.test_rerank import CANDIDATES, WEIGHTS, BagOfWords
@@ -37,25 +43,25 @@ def test_no_history_anywhere_gives_zero_history_features() -> None:
 
 
 def test_adjustments_are_the_weighted_sum_of_the_features() -> None:
-    weights = ConversationWeights({"history": 2.0, "conv_coverage": 1.0})
-    shares = weights.adjustments([{"history": 0.5, "conv.coverage": 0.5}, {"history": 0.25}])
+    weights = LinearWeights(0.0, {"history": 2.0, "conv_coverage": 1.0})
+    shares = conversation_shares(weights, [{"history": 0.5, "conv.coverage": 0.5}, {"history": 0.25}])
     assert shares == pytest.approx([2.5, 1.0])
 
 
 def test_weights_survive_a_save_and_load(tmp_path: Path) -> None:
-    weights = ConversationWeights({"history": 1.5, "conv_sentence_max": 0.75})
-    weights.save(tmp_path / "c.json", "a test")
-    assert ConversationWeights.load(tmp_path / "c.json") == weights
+    weights = LinearWeights(0.0, {"history": 1.5, "conv_sentence_max": 0.75}, {"fitted_on": "a test"})
+    weights.save(tmp_path / "c.json", CONVERSATION_FEATURES)
+    assert load_conversation_weights(tmp_path / "c.json") == weights
 
 
 def test_unknown_or_unreadable_weights_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"coefficients": {"history": 1.0, "mood": 2.0}}))
+    path.write_text(json.dumps({"intercept": 0.0, "coefficients": {"history": 1.0, "mood": 2.0}}))
     with pytest.raises(InvalidInput, match="mood"):
-        ConversationWeights.load(path)
+        load_conversation_weights(path)
     path.write_text("not json")
     with pytest.raises(InvalidInput):
-        ConversationWeights.load(path)
+        load_conversation_weights(path)
 
 
 def with_history(shares: dict[str, float]) -> list[Hit]:
@@ -69,7 +75,7 @@ def with_history(shares: dict[str, float]) -> list[Hit]:
 
 
 def test_the_conversation_lifts_the_candidate_the_earlier_turns_were_about() -> None:
-    weights = ConversationWeights({"history": 3.0, "conv_sentence_max": 2.0})
+    weights = LinearWeights(0.0, {"history": 3.0, "conv_sentence_max": 2.0})
     reranker = EvidenceReranker(BagOfWords(), WEIGHTS, conversation=weights)
     hits = with_history({"a": 0.09, "b": 0.01})
     alone = reranker.rerank(QUESTION, hits)
@@ -86,7 +92,7 @@ def test_the_conversation_lifts_the_candidate_the_earlier_turns_were_about() -> 
 def test_without_weights_or_context_the_order_is_the_question_alone() -> None:
     hits = with_history({"a": 0.09})
     plain = [h.chunk_id for h in EvidenceReranker(BagOfWords(), WEIGHTS).rerank(QUESTION, hits)]
-    unweighted = EvidenceReranker(BagOfWords(), WEIGHTS, conversation=ConversationWeights({}))
+    unweighted = EvidenceReranker(BagOfWords(), WEIGHTS, conversation=LinearWeights(0.0, {}))
     assert [h.chunk_id for h in unweighted.rerank(QUESTION, hits, context=CONVERSATION)] == plain
-    weighted = EvidenceReranker(BagOfWords(), WEIGHTS, conversation=ConversationWeights({"history": 5.0}))
+    weighted = EvidenceReranker(BagOfWords(), WEIGHTS, conversation=LinearWeights(0.0, {"history": 5.0}))
     assert [h.chunk_id for h in weighted.rerank(QUESTION, hits, context="")] == plain
