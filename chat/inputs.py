@@ -98,7 +98,7 @@ def _read_image(runtime: Runtime, data: bytes, out: NormalisedTurn) -> None:
     started = time.perf_counter()
     out.image = load_image(data, max_pixels=settings.max_image_pixels)
     out.image_bytes, out.image_media_type = data, media_type
-    out.ocr = runtime.ocr.read(out.image)
+    out.ocr = runtime.photo_ocr.read(out.image)
     out.timings_ms["ocr"] = (time.perf_counter() - started) * 1000
 
 

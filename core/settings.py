@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     embedder: EmbedderName = "local"
     torch_threads: int = Field(default=0, description="CPU threads for torch/onnx; 0 lets the library choose.")
     embed_batch_size: int = 64
+    ocr_photo_max_side: int = Field(
+        default=960,
+        description="Longest side, in pixels, of a customer photo as the OCR text detector sees it (lines are "
+        "still read at full size). Small photos are enlarged as RapidOCR does; documents keep its 2000 px. "
+        "960 is PaddleOCR's classic detector bound; it took the photo turn's OCR from ~630 to ~230 ms on the "
+        "2-core machine with the same words read (benchmarks/RESULTS.md, turn latency).",
+    )
     imagebind_checkpoint: Path | None = None
     imagebind_device: str = "cuda"
     imagebind_dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.blobs import FileBlobStore
 from core.settings import Settings
@@ -17,6 +18,9 @@ from embed.protocol import Embedder, TextReader, Transcriber
 from generation.protocol import Generator
 from kg.store import SqlGraphStore
 from retrieval.milvus import MilvusVectorStore
+
+if TYPE_CHECKING:
+    from embed.ocr import RapidOcrReader
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +38,17 @@ class Models:
         return get_embedder(self.settings)
 
     @cached_property
-    def ocr(self) -> TextReader:
+    def ocr(self) -> RapidOcrReader:
+        """OCR for documents: pages and pictures read at the library's full detection size."""
         from embed.ocr import RapidOcrReader
 
         return RapidOcrReader(cpu_threads=self.settings.torch_threads)
+
+    @cached_property
+    def photo_ocr(self) -> TextReader:
+        """OCR for customer photos (chat turns, search by photo): the same engine with a smaller detector input,
+        ``Settings.ocr_photo_max_side``."""
+        return self.ocr.for_photos(self.settings.ocr_photo_max_side)
 
     @cached_property
     def transcriber(self) -> Transcriber:
@@ -76,6 +87,10 @@ class Runtime:
     @property
     def ocr(self) -> TextReader:
         return self.models.ocr
+
+    @property
+    def photo_ocr(self) -> TextReader:
+        return self.models.photo_ocr
 
     @property
     def transcriber(self) -> Transcriber:

@@ -108,7 +108,7 @@ def search_kb(
     query = RetrievalQuery(text=text)
     if image is not None:
         query.image = load_image(image, max_pixels=runtime.settings.max_image_pixels)
-        query.ocr_text = runtime.ocr.read(query.image).text
+        query.ocr_text = runtime.photo_ocr.read(query.image).text
     hits = retrieve(runtime, workspace_id, query, max(k, RERANK_CANDIDATES))
     words = text.strip() or query.ocr_text.strip()
     if words and query.image is None:

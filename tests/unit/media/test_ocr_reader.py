@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from core.media import load_image
-from embed.ocr import RapidOcrReader, reading_order
+from embed.ocr import DETECTION_SHORT_SIDE, LIBRARY_MAX_SIDE, RapidOcrReader, detection_limit, reading_order
 from embed.protocol import TextReader
 from tests.support.media_fixtures import rotated_jpeg_with_exif, text_image
 
@@ -25,7 +25,7 @@ def test_reading_order_groups_boxes_into_lines_left_to_right() -> None:
 def test_reader_satisfies_the_protocol_and_loads_lazily() -> None:
     reader = RapidOcrReader(cpu_threads=1)
     assert isinstance(reader, TextReader)
-    assert reader._engine is None  # constructing loads nothing
+    assert not reader.loaded  # constructing loads nothing
 
 
 @pytest.mark.slow
@@ -49,3 +49,23 @@ def test_reads_a_sideways_phone_photo_once_turned_upright(ocr_reader: TextReader
 def test_blank_image_reads_as_empty(ocr_reader: TextReader) -> None:
     result = ocr_reader.read(Image.new("RGB", (300, 200), "white"))
     assert result.text == "" and result.lines == []
+
+
+def test_detection_enlarges_small_photos_and_bounds_wide_or_large_ones() -> None:
+    # A 348-px shop photo is enlarged to the library's 736-px short side, as RapidOCR does by default.
+    assert detection_limit(348, 348, 960) == ("min", DETECTION_SHORT_SIDE)
+    # A wide 1024 x 300 screenshot would become 2512 x 736: its long side is held to the bound instead.
+    assert detection_limit(300, 1024, 960) == ("max", 960)
+    # A 12-megapixel phone photo: the library first shrinks it to 2000 px, the bound then to 960.
+    assert detection_limit(3000, 4000, 960) == ("max", 960)
+    # Documents keep the library's own bound: a scanned page is not enlarged or shrunk further.
+    assert detection_limit(2200, 1700, LIBRARY_MAX_SIDE) == ("min", DETECTION_SHORT_SIDE)
+
+
+@pytest.mark.slow
+def test_photo_reader_shares_the_engine_and_reads_a_wide_photo(ocr_reader: TextReader) -> None:
+    assert isinstance(ocr_reader, RapidOcrReader)
+    photos = ocr_reader.for_photos(960)
+    assert photos.loaded  # the document reader's engine, not a second one
+    image = load_image(text_image(["Error code E42 after the firmware update"]), max_pixels=10_000_000)
+    assert "e42" in photos.read(image).text.lower()
