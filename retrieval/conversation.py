@@ -14,8 +14,9 @@ evidence sits on each candidate as
 :func:`conversation_shares` gives each candidate ``sum(weight * feature)`` (a
 :class:`retrieval.linear.LinearWeights` with no intercept), which the reranker adds to its reranked log-odds to
 order the candidates of a turn that has earlier turns; a first turn keeps the reranker's order. The weights are
-fitted on doc2dial's tuning half by ``benchmarks/tune/fit_conversation.py`` and stored in
-``retrieval/calibration/conversation.json``.
+fitted on the tune halves of doc2dial (follow-ups on one document) and MTRAG-UN (conversations that change
+subject, where the earlier turns' vote points the wrong way: fitted on doc2dial alone, the vote weighed four
+times as much) by ``benchmarks/tune/fit_conversation.py`` and stored in ``retrieval/calibration/conversation.json``.
 """
 
 from __future__ import annotations

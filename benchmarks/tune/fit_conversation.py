@@ -126,7 +126,8 @@ def load(d2d_path: Path, mtrag_path: Path | None) -> list[Ranked]:
     records = [from_doc2dial(r) for r in read_records(d2d_path, TurnRecord)]
     if mtrag_path is not None:
         tasks = read_records(mtrag_path, TaskRecord, TurnRecord)
-        records += [from_mtrag(t) for t in tasks if t.head and in_tune_half(t.conversation_id)]
+        # Tasks with no reference passage (unanswerable) have nothing to rank first.
+        records += [from_mtrag(t) for t in tasks if t.head and t.gold and in_tune_half(t.conversation_id)]
     return records
 
 
