@@ -96,15 +96,15 @@ class Settings(BaseSettings):
         "(chat.vocabulary); the transcript is stored and shown as heard either way.",
     )
     answer_threshold: float = Field(
-        default=0.78,
+        default=0.7852,
         description="Answerability probability at or above which the bot answers. Calibrated, not guessed: the "
         "lowest score keeping precision >= 0.90 on 'answer' (out-of-fold) over MTRAG-UN's tune half, on the "
         "evidence the turn path computes (benchmarks/tune/mtrag_turns.py, then benchmarks/tune/fit_answerability.py "
         "--records), stored with the model in retrieval/calibration/answerability.json; on the held-out report "
-        "half it gives precision 0.798 (0.893 if a partial answer counts as right) and recall 0.523.",
+        "half it gives precision 0.787 (0.876 if a partial answer counts as right) and recall 0.547.",
     )
     clarify_threshold: float = Field(
-        default=0.2229,
+        default=0.2347,
         description="Underspecified probability (retrieval.answerability.UnderspecifiedModel) at or above which a "
         "question the bot cannot answer gets a clarifying question instead of an escalation; the F1-best cut-off "
         "on MTRAG-UN's tune half (benchmarks/tune/fit_answerability.py, retrieval/calibration/underspecified.json).",
