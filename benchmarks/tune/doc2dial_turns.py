@@ -8,7 +8,7 @@ The 273 documents go through the real ingest path (:class:`benchmarks.harness.Ev
 ``benchmarks/conversation_doc2dial.py`` measures) are replayed through the turn path exactly as the benchmark
 replays them. For each turn it keeps the reranked hits' document ids and, for the reranker's candidates, every
 feature under ``Hit.scores`` plus the reranker's features computed against the conversation query (the last
-earlier turns and this one joined, :func:`kg.expansion.history_queries`), prefixed ``conv.``.
+earlier turns and this one joined, :func:`kg.expansion.conversation_query`), prefixed ``conv.``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from benchmarks.harness import eval_stack
 from chat.evidence import HISTORY
 from core.db import session_scope
 from kb.search import RERANK_CANDIDATES, RetrievalQuery, candidate_sentence_vectors, reranker_for, retrieve
-from kg.expansion import HistoryConfig, conversation_query, history_queries
+from kg.expansion import HistoryConfig, conversation_query
 from retrieval.protocol import Hit
 
 DEPTH = 50
@@ -76,11 +76,11 @@ def main() -> None:
                     if evidence is None:
                         continue
                     head_hits = evidence.hits[:RERANK_CANDIDATES]
-                    extra = history_queries(history, HISTORY, turn.question)
+                    conversation = conversation_query(history, HISTORY, turn.question)
                     conv_rows: list[dict[str, float]] = [{} for _ in head_hits]
-                    if extra:
+                    if conversation:
                         stored = candidate_sentence_vectors(session, WORKSPACE, head_hits)
-                        conv_rows = reranker.features(extra[0][0], head_hits, stored)
+                        conv_rows = reranker.features(conversation, head_hits, stored)
                     head = [
                         (
                             units.get(h.document_id, ""),

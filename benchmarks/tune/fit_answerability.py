@@ -30,7 +30,6 @@ retrieval/calibration/answerability.json and underspecified.json.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import tempfile
 import time
@@ -42,6 +41,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from benchmarks.tune.mtrag_answers import in_tune_half
 from benchmarks.tune.retrieval_dev import DATA, Corpus, MiniLM, Question, first_stage, index_corpus
 from ingest.types import Block, ParsedDocument
 from kb.search import RERANK_CANDIDATES
@@ -64,11 +64,6 @@ TASKS = DATA / "mtrag" / "mtragun-human" / "generation_tasks" / "reference.jsonl
 
 def conversations(path: Path = TASKS) -> list[str]:
     return [json.loads(x)["conversation_id"] for x in path.read_text(encoding="utf-8").splitlines() if x]
-
-
-def in_tune_half(conversation_id: str) -> bool:
-    """The tune/report split of ``benchmarks/tune/mtrag_answers.py`` (by a hash of the conversation id)."""
-    return hashlib.sha256(conversation_id.encode()).digest()[0] % 2 == 0
 
 
 def mtrag(root: Path = DATA) -> tuple[Corpus, list[str]]:

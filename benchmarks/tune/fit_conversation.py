@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from benchmarks.tune.doc2dial_turns import TurnRecord
-from benchmarks.tune.fit_answerability import in_tune_half
+from benchmarks.tune.mtrag_answers import in_tune_half
 from benchmarks.tune.mtrag_turns import TaskRecord
 from benchmarks.tune.records import read_records
 from retrieval.conversation import CONVERSATION_FEATURES, DEFAULT_PATH, conversation_features, conversation_shares
@@ -61,7 +61,7 @@ def rows(record: Ranked) -> tuple[np.ndarray, np.ndarray]:
     """(features, base score) of the record's head: the conversation features and the reranked score."""
     scores = [s for _, s in record.head]
     feats = conversation_features(scores)
-    x = np.array([[f[name] for name in CONVERSATION_FEATURES] for f in feats]).reshape(len(scores), -1)
+    x = np.array([[f[name] for name in CONVERSATION_FEATURES] for f in feats])
     base = np.array([s.get(RERANK, 0.0) for s in scores])
     return x, base
 

@@ -117,13 +117,18 @@ def load_answerable(data_dir: Path) -> list[Task]:
     return tasks
 
 
+def in_tune_half(conversation_id: str) -> bool:
+    """MTRAG-UN's tune/report split: by a hash of the conversation id, so turns of one conversation stay
+    together. Every MTRAG fit and report uses it."""
+    return hashlib.sha256(conversation_id.encode()).digest()[0] % 2 == 0
+
+
 def split_halves(tasks: Sequence[Task]) -> tuple[list[Task], list[Task]]:
-    """(tune, report): by a hash of the conversation id, so turns of one conversation stay together."""
+    """(tune, report) by :func:`in_tune_half`."""
     tune: list[Task] = []
     report: list[Task] = []
     for task in tasks:
-        digest = hashlib.sha256(task.conversation_id.encode()).digest()
-        (tune if digest[0] % 2 == 0 else report).append(task)
+        (tune if in_tune_half(task.conversation_id) else report).append(task)
     return tune, report
 
 
