@@ -9,12 +9,7 @@ partition. A new tenant needs no DDL. Backends stay in separate collections beca
 different spaces and widths; each collection records its backend and dimensions in its properties and
 :meth:`ensure_collection` refuses one built for anything else.
 
-Fields: typed scalars for everything we filter on (a JSON field would be scanned row by row), ``text``
-(analysed; Milvus's own BM25 function turns it into the ``sparse`` field, so the server does the
-full-text indexing and scoring), ``body`` (the snippet shown to people, not analysed), ``dense`` (the shared
-text/image/audio space) and ``visual`` (image-to-image; zeros for chunks without one, which under the IP
-metric score 0, and ``has_visual`` keeps them out of visual searches altogether). Indexes: HNSW on both
-vectors, SPARSE_INVERTED_INDEX/BM25 on ``sparse``, INVERTED on the filtered scalars.
+Schema, fields and indexes: :mod:`retrieval.milvus_schema`.
 
 Writes are upserts keyed by deterministic chunk ids (``core.ids.chunk_id``), so a retried ingest rewrites
 the same rows. Reads use Strong consistency so a search right after an ingest sees it. Strings are cut to
@@ -23,61 +18,34 @@ the VARCHAR limit in UTF-8 bytes on a character boundary; the full text stays in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from core.errors import BindeskError, Conflict, InvalidInput, ServiceUnavailable
+from core.errors import BindeskError, InvalidInput, ServiceUnavailable
 from embed.protocol import Vectors
 from retrieval import filters as F
+from retrieval.milvus_schema import (
+    COLLECTION_PREFIX,
+    MAX_HEADING_BYTES,
+    MAX_ID_BYTES,
+    MAX_LABEL_BYTES,
+    MAX_TEXT_BYTES,
+    NO_PAGE,
+    OUTPUT_FIELDS,
+    check_compatible,
+    collection_name_for,
+    create_collection,
+)
 from retrieval.protocol import ChunkRecord, Hit, Modality, SearchField
 
-SCHEMA_VERSION = "1"
-COLLECTION_PREFIX = "bindesk_chunks"
-# VARCHAR limits, in UTF-8 bytes (Milvus allows up to 65,535).
-MAX_TEXT_BYTES = 65_535
-MAX_ID_BYTES = 64
-MAX_LABEL_BYTES = 1_024
-MAX_HEADING_BYTES = 2_048
 UPSERT_BATCH = 256
-NO_PAGE = 0  # pages are 1-based; 0 stores "no page" without needing nullable fields (older Milvus lacks them)
 
-# Plain English function words: left out of the BM25 index so that long chunks are not rewarded for them
-# and "how do I ..." queries weigh only their content words. Explicit, so Milvus and milvus-lite agree.
-_STOP_WORDS_TEXT = (
-    "a an and are as at be but by for from has have how i if in into is it its me my of on or our so such "
-    "that the their then there these they this to was we what when where which who why will with you your"
-)
-STOP_WORDS = tuple(_STOP_WORDS_TEXT.split())
-ANALYZER_PARAMS: dict[str, Any] = {
-    "tokenizer": "standard",
-    "filter": ["lowercase", {"type": "stop", "stop_words": list(STOP_WORDS)}],
-}
-
-_OUTPUT_FIELDS = [
-    "chunk_id",
-    "document_id",
-    "version",
-    "ordinal",
-    "modality",
-    "source",
-    "title",
-    "heading",
-    "page",
-    "text",
-    "body",
-]
-_PROP_BACKEND = "bindesk.backend"
-_PROP_DENSE_DIM = "bindesk.dense_dim"
-_PROP_VISUAL_DIM = "bindesk.visual_dim"
-_PROP_SCHEMA = "bindesk.schema_version"
 # pymilvus pings every 10 s even while idle; gRPC servers (milvus-lite's included) answer idle pings with
 # GOAWAY "too_many_pings" and drop the connection. Ping only while a call is in flight.
 GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0}
-_BACKEND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
@@ -86,12 +54,6 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
     if len(encoded) <= max_bytes:
         return text
     return encoded[:max_bytes].decode("utf-8", errors="ignore")
-
-
-def collection_name_for(backend: str, prefix: str = COLLECTION_PREFIX) -> str:
-    if not _BACKEND_NAME.match(backend):
-        raise InvalidInput(f"embedder backend name {backend!r} must match {_BACKEND_NAME.pattern}")
-    return f"{prefix}_{backend}"
 
 
 @contextmanager
@@ -161,85 +123,15 @@ class MilvusVectorStore:
         with _milvus_errors(f"prepare collection {self.collection}"):
             if not self.client.has_collection(self.collection):
                 try:
-                    self._create_collection()
+                    create_collection(self.client, self.collection, self.backend, self.dense_dim, self.visual_dim)
                 except Exception:
                     if not self.client.has_collection(self.collection):
                         raise
                     # another process created it between our check and our create: verify theirs below
-            self._check_compatible(self.client.describe_collection(self.collection))
+            described = self.client.describe_collection(self.collection)
+            where = f"{self.collection} at {self.uri}"
+            check_compatible(described, where, self.backend, self.dense_dim, self.visual_dim)
             self.client.load_collection(self.collection)
-
-    def _create_collection(self) -> None:
-        from pymilvus import DataType, Function, FunctionType
-
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("chunk_id", DataType.VARCHAR, max_length=MAX_ID_BYTES, is_primary=True)
-        schema.add_field("workspace", DataType.VARCHAR, max_length=MAX_ID_BYTES, is_partition_key=True)
-        schema.add_field("document_id", DataType.VARCHAR, max_length=MAX_ID_BYTES)
-        schema.add_field("version", DataType.INT64)
-        schema.add_field("ordinal", DataType.INT64)
-        schema.add_field("modality", DataType.VARCHAR, max_length=16)
-        schema.add_field("source", DataType.VARCHAR, max_length=MAX_LABEL_BYTES)
-        schema.add_field("title", DataType.VARCHAR, max_length=MAX_LABEL_BYTES)
-        schema.add_field("heading", DataType.VARCHAR, max_length=MAX_HEADING_BYTES)
-        schema.add_field("page", DataType.INT64)
-        schema.add_field("has_visual", DataType.BOOL)
-        schema.add_field(
-            "text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True, analyzer_params=ANALYZER_PARAMS
-        )
-        schema.add_field("body", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dense_dim)
-        schema.add_field("visual", DataType.FLOAT_VECTOR, dim=self.visual_dim)
-        schema.add_function(
-            Function(
-                name="text_bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["text"],
-                output_field_names=["sparse"],
-            )
-        )
-        index = self.client.prepare_index_params()
-        index.add_index("dense", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
-        index.add_index("visual", index_type="HNSW", metric_type="IP", params={"M": 16, "efConstruction": 200})
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        for scalar in ("workspace", "document_id", "version", "modality", "has_visual"):
-            index.add_index(scalar, index_type="INVERTED")
-        self.client.create_collection(
-            self.collection,
-            schema=schema,
-            index_params=index,
-            consistency_level="Strong",
-            description=f"Bindesk chunks, {self.backend} embedder",
-            properties={
-                _PROP_BACKEND: self.backend,
-                _PROP_DENSE_DIM: str(self.dense_dim),
-                _PROP_VISUAL_DIM: str(self.visual_dim),
-                _PROP_SCHEMA: SCHEMA_VERSION,
-            },
-        )
-
-    def _check_compatible(self, described: dict[str, Any]) -> None:
-        props = described.get("properties") or {}
-        dims = {f["name"]: int(f.get("params", {}).get("dim", 0)) for f in described.get("fields", [])}
-        found = {
-            "backend": props.get(_PROP_BACKEND),
-            "dense_dim": dims.get("dense"),
-            "visual_dim": dims.get("visual"),
-            "schema": props.get(_PROP_SCHEMA),
-        }
-        wanted = {
-            "backend": self.backend,
-            "dense_dim": self.dense_dim,
-            "visual_dim": self.visual_dim,
-            "schema": SCHEMA_VERSION,
-        }
-        if found != wanted:
-            raise Conflict(
-                f"collection {self.collection} at {self.uri} was built for {found}, but this store needs "
-                f"{wanted}; re-index into a fresh collection (or drop it) before switching embedders",
-                code="collection_mismatch",
-            )
 
     # --- writes ----------------------------------------------------------------------------------------
 
@@ -351,7 +243,7 @@ class MilvusVectorStore:
                 anns_field=field,
                 filter=expression,
                 limit=k,
-                output_fields=_OUTPUT_FIELDS,
+                output_fields=OUTPUT_FIELDS,
                 search_params=params,
             )
         hits = []
@@ -412,7 +304,7 @@ class MilvusVectorStore:
             raise InvalidInput("hybrid search needs at least one of a dense vector, query text or a visual vector")
         with _milvus_errors(f"hybrid-search {self.collection}"):
             results = self.client.hybrid_search(
-                self.collection, requests, RRFRanker(self.rrf_k), limit=k, output_fields=_OUTPUT_FIELDS
+                self.collection, requests, RRFRanker(self.rrf_k), limit=k, output_fields=OUTPUT_FIELDS
             )
         return [
             _hit(row, float(row["distance"]), ranks={"rrf": rank}, scores={"rrf": float(row["distance"])})
@@ -427,7 +319,7 @@ class MilvusVectorStore:
         with _milvus_errors(f"fetch from {self.collection}"):
             for start in range(0, len(ids), 1000):
                 expression = F.scoped(workspace_id, F.in_("chunk_id", ids[start : start + 1000]))
-                rows = self.client.query(self.collection, filter=expression, output_fields=_OUTPUT_FIELDS)
+                rows = self.client.query(self.collection, filter=expression, output_fields=OUTPUT_FIELDS)
                 hits.extend(_hit(row, 0.0, ranks={}, scores={}) for row in rows)
         return hits
 

@@ -74,7 +74,7 @@ from benchmarks.conversation_voice import QUESTIONS_FULL, SEED, speak, word_erro
 from benchmarks.tune.retrieval_dev import MiniLM  # noqa: E402
 from chat.vocabulary import CorrectionConfig, KbVocabulary, correct_words  # noqa: E402
 from core.media import decode_audio  # noqa: E402
-from retrieval.milvus import STOP_WORDS  # noqa: E402
+from retrieval.milvus_schema import STOP_WORDS  # noqa: E402
 
 CACHE_DIR = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "bindesk-voice-vocab"
 TUNING_SEED = 1

@@ -11,7 +11,8 @@ import pytest
 from core.errors import Conflict, InvalidInput
 from core.ids import chunk_id
 from retrieval.lite_server import MilvusLiteServer
-from retrieval.milvus import MAX_TEXT_BYTES, MilvusVectorStore
+from retrieval.milvus import MilvusVectorStore
+from retrieval.milvus_schema import MAX_TEXT_BYTES
 from retrieval.protocol import ChunkRecord, Modality
 
 pytestmark = pytest.mark.integration
