@@ -12,11 +12,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.blobs import BlobStore
-from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from core.errors import Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from core.models import Chunk, Document, DocumentStatus, utcnow
 from core.workspaces import ensure_workspace
 from ingest.sniff import detect, safe_filename
@@ -73,33 +75,83 @@ def accept_uploads(
     ensure_workspace(session, workspace_id)
     result = Accepted(documents=[], to_index=[], stale_blobs=[])
     changed: list[Document] = []
-    for name, data, detected in checked:
-        digest = hashlib.sha256(data).hexdigest()
-        doc = session.scalar(select(Document).where(Document.workspace_id == workspace_id, Document.filename == name))
-        if doc is not None and doc.sha256 == digest and doc.status in (DocumentStatus.INDEXED, DocumentStatus.QUEUED):
-            result.documents.append(doc)  # the same bytes again: nothing to do
-            continue
-        key = blobs.put(workspace_id, "documents", data)
-        if doc is None:
-            doc = Document(workspace_id=workspace_id, filename=name, version=1, origin=origin)
-            session.add(doc)
-        else:
-            result.stale_blobs.append(doc.blob_key)
-            doc.version += 1
-        doc.kind = detected.kind
-        doc.media_type = detected.media_type
-        doc.size_bytes = len(data)
-        doc.sha256 = digest
-        doc.blob_key = key
-        doc.status = DocumentStatus.QUEUED
-        doc.error = None
-        doc.attempts = 0
-        doc.updated_at = utcnow()
-        result.documents.append(doc)
-        changed.append(doc)
-    session.flush()
+    new_blobs: list[str] = []
+    try:
+        for name, data, detected in checked:
+            digest = hashlib.sha256(data).hexdigest()
+            # Locked (PostgreSQL) so that two uploads of one file name version it one after the other.
+            doc = session.scalar(
+                select(Document)
+                .where(Document.workspace_id == workspace_id, Document.filename == name)
+                .with_for_update()
+            )
+            if (
+                doc is not None
+                and doc.sha256 == digest
+                and doc.status in (DocumentStatus.INDEXED, DocumentStatus.QUEUED)
+            ):
+                result.documents.append(doc)  # the same bytes again: nothing to do
+                continue
+            key = blobs.put(workspace_id, "documents", data)
+            new_blobs.append(key)
+            if doc is None:
+                doc = Document(workspace_id=workspace_id, filename=name, version=1, origin=origin)
+                session.add(doc)
+            else:
+                _bump_version(session, doc)
+                result.stale_blobs.append(doc.blob_key)
+            doc.kind = detected.kind
+            doc.media_type = detected.media_type
+            doc.size_bytes = len(data)
+            doc.sha256 = digest
+            doc.blob_key = key
+            doc.status = DocumentStatus.QUEUED
+            doc.error = None
+            doc.attempts = 0
+            doc.updated_at = utcnow()
+            result.documents.append(doc)
+            changed.append(doc)
+        session.flush()
+    except BaseException as exc:
+        for key in new_blobs:  # no row will point at them
+            blobs.delete(key)
+        if _lost_race(exc):
+            raise _upload_conflict() from exc
+        raise
     result.to_index = [d.id for d in changed]
     return result
+
+
+def _bump_version(session: Session, doc: Document) -> None:
+    """``doc.version`` + 1, only if no one else bumped it since we read the row; else :func:`_upload_conflict`.
+    (SQLite cannot lock the row when it is read: without the check, the later of two concurrent re-uploads
+    would overwrite the earlier one's row and leave its blob pointed at by nothing.)"""
+    bumped = session.execute(
+        update(Document)
+        .where(Document.id == doc.id, Document.version == doc.version)
+        .values(version=doc.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        raise _upload_conflict()
+    set_committed_value(doc, "version", doc.version + 1)
+
+
+def _upload_conflict() -> Conflict:
+    return Conflict(
+        "another upload of the same file name was saved at the same moment; send this one again",
+        code="upload_conflict",
+    )
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """Whether a write failed because a concurrent request wrote the same row first: the unique file name
+    (both inserted it), SQLite refusing a write on a stale snapshot ("database is locked"), or PostgreSQL's
+    serialization failure."""
+    if isinstance(exc, IntegrityError):
+        return True
+    message = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, OperationalError) and ("database is locked" in message or "could not serialize" in message)
 
 
 def mark_not_queued(session: Session, workspace_id: str, document_ids: Sequence[str], reason: str) -> None:
@@ -108,6 +160,23 @@ def mark_not_queued(session: Session, workspace_id: str, document_ids: Sequence[
         doc = get_document(session, workspace_id, document_id)
         doc.status = DocumentStatus.FAILED
         doc.error = reason
+
+
+def queue_or_fail(
+    session: Session, workspace_id: str, document_ids: Sequence[str], enqueue: Callable[[str], object]
+) -> None:
+    """Queue each document's ingest task (``enqueue``). When the queue cannot be reached, the documents not yet
+    queued end ``failed`` with the reason (committed: none stays ``queued`` with no task behind it, and the same
+    bytes uploaded again are accepted as new work) and :class:`ServiceUnavailable` is raised."""
+    for position, document_id in enumerate(document_ids):
+        try:
+            enqueue(document_id)
+        except Exception as exc:
+            log.exception("could not queue document %s", document_id)
+            reason = f"service_unavailable: the ingest queue could not be reached ({type(exc).__name__}); upload again"
+            mark_not_queued(session, workspace_id, document_ids[position:], reason)
+            session.commit()
+            raise ServiceUnavailable("the ingest queue is unavailable; the files were not queued") from exc
 
 
 def requeue_documents(session: Session, workspace_id: str) -> list[str]:
@@ -163,6 +232,20 @@ def delete_document(
     session.delete(doc)
     session.flush()
     return blob_key
+
+
+def purge_late_vectors(store: VectorStore, workspace_id: str, document_id: str) -> None:
+    """After a delete has committed, remove the document's vectors once more.
+
+    A worker indexing the document upserts its vectors *before* it re-reads the row: an upsert that lands after
+    :func:`delete_document` removed the vectors but before the delete committed would otherwise stay in the
+    index for good (the worker then finds the row gone or fails writing its rows, and its retry finds nothing
+    to clean). Once the delete is committed, every later worker read sees the row gone and cleans up itself.
+    Best effort: the document is already deleted, so a store outage here is logged, not raised."""
+    try:
+        store.delete_document(workspace_id, document_id)
+    except ServiceUnavailable:
+        log.warning("could not re-check the vectors of deleted document %s", document_id, exc_info=True)
 
 
 def status_counts(session: Session) -> dict[tuple[str, str], int]:

@@ -26,7 +26,11 @@ class TaskQueue:
         return make_celery(self.settings)
 
     def enqueue_ingest(self, document_id: str) -> None:
-        self._app.send_task(INGEST_TASK, args=[document_id], queue=INGEST_QUEUE)
+        """Send the ingest task; raises (kombu's ``OperationalError``) within about a second when the broker
+        cannot be reached. The outcome lives on the document's row, so no task result is kept or awaited: with
+        a result wanted, Celery first subscribes to the result backend and, that being down too, retries for
+        20 s before it gives up."""
+        self._app.send_task(INGEST_TASK, args=[document_id], queue=INGEST_QUEUE, ignore_result=True)
 
 
 def queue_depth(settings: Settings) -> int | None:

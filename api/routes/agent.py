@@ -14,6 +14,7 @@ from chat.conversations import agent_reply, author_names, claim, for_staff, inbo
 from chat.events import conversation_channel, inbox_channel
 from chat.knowledge import save_resolution
 from chat.views import conversation_view, message_view
+from kb.documents import queue_or_fail
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
 
@@ -51,8 +52,9 @@ def get_inbox(
 
 
 @router.get("/events")
-async def inbox_events(request: Request, principal: AgentPrincipal) -> Any:
+async def inbox_events(request: Request, principal: AgentPrincipal, session: SessionDep) -> Any:
     """Server-sent events for the inbox: ``escalated`` and ``changed`` items of this workspace."""
+    session.close()  # the key is checked; a stream may stay open for hours: hold no database connection meanwhile
     return sse_response(request, inbox_channel(principal.workspace_id))
 
 
@@ -130,8 +132,7 @@ def save_as_knowledge(
         max_bytes=settings.max_upload_bytes,
     )
     session.commit()
-    for document_id in accepted.to_index:
-        request.app.state.enqueue(document_id)
+    queue_or_fail(session, principal.workspace_id, accepted.to_index, request.app.state.enqueue)
     doc = accepted.documents[0]
     return AcceptedDocument(id=doc.id, filename=doc.filename, status=doc.status.value)
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.deps import OpsPrincipal, RuntimeDep, SessionDep, SettingsDep
 from api.schemas import AcceptedDocument, DocumentOut, SearchHitOut, SearchRequest, SearchResponse
-from core.errors import InvalidInput, ServiceUnavailable, UnsupportedMediaType
+from core.blobs import BlobStore
+from core.errors import InvalidInput, UnsupportedMediaType
 from kb.documents import (
     Upload,
     accept_uploads,
     delete_document,
     get_document,
     list_documents,
-    mark_not_queued,
+    purge_late_vectors,
+    queue_or_fail,
 )
 from kb.search import search_kb
 
@@ -40,23 +45,32 @@ async def upload_documents(
         uploads = [Upload(f.filename or "upload", await f.read()) for f in files]
     finally:
         await form.close()
-    accepted = accept_uploads(
-        session, runtime.blobs, principal.workspace_id, uploads, max_bytes=settings.max_upload_bytes
+    # Hashing, blob writes and the commit (which may wait on SQLite's lock) run off the event loop.
+    return await asyncio.to_thread(
+        _accept_and_queue,
+        session,
+        runtime.blobs,
+        principal.workspace_id,
+        uploads,
+        settings.max_upload_bytes,
+        request.app.state.enqueue,
     )
+
+
+def _accept_and_queue(
+    session: Session,
+    blobs: BlobStore,
+    workspace_id: str,
+    uploads: list[Upload],
+    max_bytes: int,
+    enqueue: Callable[[str], object],
+) -> list[AcceptedDocument]:
+    accepted = accept_uploads(session, blobs, workspace_id, uploads, max_bytes=max_bytes)
     out = [AcceptedDocument(id=d.id, filename=d.filename, status=str(d.status.value)) for d in accepted.documents]
     session.commit()
     for key in accepted.stale_blobs:
-        runtime.blobs.delete(key)
-    enqueue = request.app.state.enqueue
-    for position, document_id in enumerate(accepted.to_index):
-        try:
-            enqueue(document_id)
-        except Exception as exc:  # broker down: say so on the documents instead of leaving them queued forever
-            log.exception("could not queue document %s", document_id)
-            reason = f"service_unavailable: the ingest queue could not be reached ({type(exc).__name__}); upload again"
-            mark_not_queued(session, principal.workspace_id, accepted.to_index[position:], reason)
-            session.commit()
-            raise ServiceUnavailable("the ingest queue is unavailable; the files were not queued") from exc
+        blobs.delete(key)
+    queue_or_fail(session, workspace_id, accepted.to_index, enqueue)
     return out
 
 
@@ -77,6 +91,7 @@ def remove_document(document_id: str, principal: OpsPrincipal, session: SessionD
     get_document(session, principal.workspace_id, document_id)  # 404 before the vector store is touched
     blob_key = delete_document(session, runtime.store, runtime.graph, principal.workspace_id, document_id)
     session.commit()
+    purge_late_vectors(runtime.store, principal.workspace_id, document_id)
     runtime.blobs.delete(blob_key)
     return Response(status_code=204)
 
@@ -106,7 +121,7 @@ async def search(
     else:
         body = SearchRequest.model_validate_json(await request.body())
         query_text, k = body.query, body.k
-    result = search_kb(runtime, session, principal.workspace_id, query_text, k, image=image)
+    result = await asyncio.to_thread(search_kb, runtime, session, principal.workspace_id, query_text, k, image=image)
     return SearchResponse(
         hits=[
             SearchHitOut(
