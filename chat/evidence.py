@@ -107,7 +107,7 @@ def gather_evidence(
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    question = norm.words or norm.ocr_text
+    question = norm.question
     query = rewrite_query(question, context.focus, customer_texts(history)) if question else ""
     extra = history_queries(history, HISTORY, question) if question else []
     depth = runtime.settings.retrieval_candidates

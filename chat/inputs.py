@@ -19,6 +19,10 @@ from core.media import OcrResult, Transcript, decode_audio, load_image
 from ingest.sniff import detect
 from kb.runtime import Runtime
 
+# Words of a photo's text that join a written or spoken question: enough for an error screen or a label, not a
+# photographed page, which would drown the customer's own words (a photo alone searches with all of its text).
+PHOTO_WORDS_WITH_TEXT = 32
+
 
 @dataclass
 class TurnInput:
@@ -58,9 +62,20 @@ class NormalisedTurn:
     @property
     def words(self) -> str:
         """What the customer said, typed or spoken, as the turn searches with it: a voice note's transcript
-        with the knowledge base's words added (:attr:`spoken_for_search`). The photo's text is kept apart: it
-        is evidence, not a question."""
+        with the knowledge base's words added (:attr:`spoken_for_search`). The photo's text is not part of it:
+        :attr:`question` adds it."""
         return " ".join(part for part in (self.text, self.spoken_for_search) if part)
+
+    @property
+    def question(self) -> str:
+        """What the turn searches and answers with: :attr:`words`, then what the photo reads (its first
+        :data:`PHOTO_WORDS_WITH_TEXT` words when the customer also wrote or spoke: "my purifier shows this"
+        means the error code on the photo), or the photo's text alone when nobody said anything. The graph
+        records the same words and photo text, so an entity read off the photo counts as named here."""
+        if not self.words:
+            return self.ocr_text
+        read = self.ocr_text.split()[:PHOTO_WORDS_WITH_TEXT]
+        return " ".join([self.words, *read])
 
 
 def normalise(

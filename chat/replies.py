@@ -78,7 +78,7 @@ def answer_turn(
     generator can. False when the generator could not ground a single sentence."""
     passages = evidence.passages()
     request = GenerationRequest(
-        question=norm.words or norm.ocr_text,
+        question=norm.question,
         history=evidence.history,
         passages=passages,
         focus_entities=evidence.focus_values,

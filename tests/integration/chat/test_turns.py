@@ -42,6 +42,14 @@ WIFI = (
         "Devices that used the old password must join the network again.",
     ),
 )
+ERROR_CODES = (
+    "error-codes.md",
+    markdown(
+        "Nimbus error codes",
+        "Error E-204 means the internet cable is unplugged: push the cable into the yellow WAN port until it clicks.",
+        "Error E-310 means the firmware update failed: unplug the router for a minute and try the update again.",
+    ),
+)
 INJECTED = "HACKED"
 KB: list[KbFile] = [RESET, WARRANTY, WIFI]
 
@@ -53,6 +61,11 @@ PHOTO_LINES = ["Press and hold the recessed reset button", "on the back of the N
 @pytest.fixture(scope="module")
 def world(make_chat_world: MakeChatWorld) -> ChatWorld:
     return make_chat_world(KB)
+
+
+@pytest.fixture(scope="module")
+def error_code_world(make_chat_world: MakeChatWorld) -> ChatWorld:
+    return make_chat_world([*KB, ERROR_CODES])
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +94,17 @@ def test_a_photo_of_text_retrieves_the_section_it_shows(world: ChatWorld) -> Non
     assert world.cited_files(turn)[0] == "router-reset.md"
     (message,) = _customer_messages(world, world.read(customer))
     assert message["image_url"] and "reset button" in (message["ocr_text"] or "").lower()
+
+
+def test_a_question_with_a_photo_searches_with_what_the_photo_reads(error_code_world: ChatWorld) -> None:
+    world = error_code_world
+    customer = world.start()
+    screen = ("screen.png", text_image(["Nimbus", "Error E-204"]))
+    turn = world.ask(customer, "my router shows this, what do I do?", image=screen)
+
+    assert "E-204" in (turn["ocr_text"] or ""), turn
+    assert world.cited_files(turn)[0] == "error-codes.md", turn
+    assert "yellow WAN port" in turn["answer"]
 
 
 @pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng")
