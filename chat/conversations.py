@@ -170,7 +170,13 @@ def agent_reply(session: Session, conversation: Conversation, agent_key_id: str,
     return message
 
 
-def resolve(conversation: Conversation) -> None:
+def resolve(conversation: Conversation, agent_key_id: str) -> None:
+    """Mark the conversation resolved (again: no change). :class:`Conflict` when another agent has claimed
+    it: only the agent working a conversation closes it."""
+    if conversation.status == ConversationStatus.RESOLVED:
+        return
+    if conversation.status == ConversationStatus.CLAIMED and conversation.assigned_key_id != agent_key_id:
+        raise Conflict("another agent has claimed this conversation")
     conversation.status = ConversationStatus.RESOLVED
     conversation.resolved_at = utcnow()
     conversation.failed_turns = 0

@@ -102,7 +102,7 @@ def resolve_conversation(
     conversation_id: str, request: Request, principal: AgentPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     conversation = for_staff(session, principal.workspace_id, conversation_id)
-    resolve(conversation)
+    resolve(conversation, principal.key_id)
     session.commit()
     request.app.state.events.publish(conversation_channel(conversation.id), {"type": "status", "status": "resolved"})
     _changed(request, conversation.workspace_id, conversation.id, "resolved")

@@ -30,9 +30,12 @@ def feedback(message_id: str, body: FeedbackIn, request: Request, session: Sessi
     token = bearer_secret(request)
     if token and token.startswith("bkc_"):
         message = session.get(Message, message_id)
-        if message is None:
-            raise NotFound(f"no message {message_id!r}")
-        for_customer(session, message.conversation_id, token)  # 404 unless it is this customer's
+        try:
+            if message is None:
+                raise NotFound("no such message")
+            for_customer(session, message.conversation_id, token)
+        except NotFound:  # another customer's message answers exactly as a missing one: no conversation id
+            raise NotFound(f"no message {message_id!r}") from None
         by_role, author = "customer", None
     else:
         try:

@@ -155,7 +155,9 @@ def test_another_customers_token_is_404_like_a_missing_conversation(world: ApiWo
         assert foreign.status_code == absent.status_code == 404, (template, foreign.text)
         assert same_as_missing(foreign.json(), absent.json(), mine, missing)
     rated = client.post(f"/v1/messages/{bot_message}/feedback", headers=bearer(other_token), json={"rating": "up"})
-    assert rated.status_code == 404
+    never = client.post(f"/v1/messages/{missing}/feedback", headers=bearer(other_token), json={"rating": "up"})
+    assert rated.status_code == never.status_code == 404
+    assert same_as_missing(rated.json(), never.json(), bot_message, missing)  # names no conversation
     assert (
         client.post(f"/v1/messages/{bot_message}/feedback", headers=bearer(my_token), json={"rating": "up"}).status_code
         == 201
