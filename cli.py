@@ -157,17 +157,14 @@ def _cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from commands.ask import ask_local, ask_remote
+    from commands.ask import ask_json, ask_local, ask_remote, ask_text
 
     settings = get_settings()
     result = ask_remote(args.url, args.key or settings.api_key, args) if args.url else ask_local(settings, args)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
+        print(json.dumps(ask_json(result), ensure_ascii=False))
     else:
-        print(result["answer"] or f"(escalated: {result['escalation_reason']})")
-        for n, citation in enumerate(result["citations"], start=1):
-            page = f", page {citation['page']}" if citation.get("page") else ""
-            print(f"  [{n}] {citation['source']}{page}: {citation['title']}")
+        print("\n".join(ask_text(result)))
         print(f"conversation: {result['conversation_id']}", file=sys.stderr)
     return 0
 

@@ -32,7 +32,7 @@ CITATION_KEYS = ("document_id", "source", "title", "chunk_id", "page", "score", 
 
 
 def ask_json(result: dict[str, Any]) -> dict[str, Any]:
-    """The public ``ask --json`` shape of a turn result."""
+    """The public ``ask --json`` shape of a turn result (:func:`ask_local` / :func:`ask_remote`)."""
     out = {key: result.get(key) for key in ASK_JSON_KEYS}
     out["citations"] = [{k: c.get(k) for k in CITATION_KEYS} for c in result.get("citations") or []]
     out["entities"] = [{"type": e["type"], "value": e["value"]} for e in result.get("entities") or []]
@@ -63,8 +63,7 @@ def ask_local(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
         else:
             conversation, _ = create_conversation(session, args.workspace)
             session.commit()
-        result = take_turn(runtime, session, conversation, turn)
-    return ask_json(result)
+        return take_turn(runtime, session, conversation, turn)
 
 
 def ask_remote(url: str, key: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def ask_remote(url: str, key: str, args: argparse.Namespace) -> dict[str, Any]:
             files=files or None,
         )
         _check(response)
-        return ask_json(response.json())
+        return dict(response.json())
 
 
 def _check(response: httpx.Response) -> None:
@@ -102,3 +101,18 @@ def _check(response: httpx.Response) -> None:
     if response.status_code == 404:
         raise NotFound(error["message"])
     raise BindeskError(error["message"], code=error["code"])
+
+
+def ask_text(result: dict[str, Any]) -> list[str]:
+    """A turn result as lines for a person: the answer and its sources, or what the bot said instead (its
+    clarifying question, or the hand-over notice) and why."""
+    if result.get("answer"):
+        lines = [str(result["answer"])]
+        for n, citation in enumerate(result.get("citations") or [], start=1):
+            page = f", page {citation['page']}" if citation.get("page") else ""
+            lines.append(f"  [{n}] {citation['source']}{page}: {citation['title']}")
+        return lines
+    reply = str(result.get("reply") or "")
+    if result.get("escalated"):
+        return [line for line in (reply, f"(handed to a person: {result.get('escalation_reason')})") if line]
+    return [line for line in (reply, f"({result.get('decision') or 'no answer'})") if line]
