@@ -1,9 +1,10 @@
 """FAQ files (CSV, JSON, JSON Lines): each question/answer pair becomes one ``faq`` block.
 
 Accepted field names (any case): question/answer, q/a, title/body, query/response, prompt/reply; an
-``answers`` list is joined. An optional category/section/topic field becomes the pair's heading. JSON may be
-a list of objects, an object holding such a list (``faqs``, ``items``, ``data``...), or one object mapping
-questions to answers.
+``answers`` list is joined. An optional category/section/topic field becomes the pair's heading, and so does a
+``title`` beside a question field (under the category); a file of one titled pair (an agent's saved resolution)
+takes that title as the document's. JSON may be a list of objects, an object holding such a list (``faqs``,
+``items``, ``data``...), or one object mapping questions to answers.
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ def parse_faq(data: bytes, ctx: ParseContext) -> ParsedDocument:
         records = _jsonl_records(text)
     else:
         records = _json_records(text)
-    blocks = []
+    blocks, titles = [], []
     for record in records:
         pair = _pair(record)
         if pair is not None:
-            question, answer, category = pair
-            path = (category,) if category else ()
+            question, answer, category, title = pair
+            path = tuple(part for part in (category, title) if part)
             blocks.append(Block(kind="faq", text=f"{question}\n{answer}", heading_path=path))
+            titles.append(title)
     if not blocks:
         raise EmptyDocument(f"no question/answer pairs found (expected fields {EXPECTED})")
-    return ParsedDocument(kind="faq", title=ctx.stem, blocks=blocks, warnings=ctx.warnings)
+    title = titles[0] if len(titles) == 1 and titles[0] else ctx.stem
+    return ParsedDocument(kind="faq", title=title, blocks=blocks, warnings=ctx.warnings)
 
 
 def _csv_records(text: str) -> list[dict[str, str]]:
@@ -85,13 +88,16 @@ def _json_records(text: str) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, dict)]
 
 
-def _pair(record: Mapping[str, Any]) -> tuple[str, str, str] | None:
+def _pair(record: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """(question, answer, category, title) of one record; the title only when it is not the question."""
     fields = {str(key).strip().lower(): value for key, value in record.items() if key is not None}
     question = clean_inline(_text(_first(fields, _QUESTION_KEYS)))
     answer = clean_lines(_text(_first(fields, _ANSWER_KEYS)))
     if not question or not answer:
         return None
-    return question, answer, clean_inline(_text(_first(fields, _CATEGORY_KEYS)))
+    title = clean_inline(_text(fields.get("title")))
+    category = clean_inline(_text(_first(fields, _CATEGORY_KEYS)))
+    return question, answer, category, "" if title == question else title
 
 
 def _first(fields: Mapping[str, Any], keys: tuple[str, ...]) -> Any:

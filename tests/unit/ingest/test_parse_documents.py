@@ -200,6 +200,17 @@ def test_faq_answers_list_and_category() -> None:
     assert block.heading_path == ("Account",)
 
 
+def test_a_titled_faq_pair_keeps_its_title_and_titles_a_one_pair_file() -> None:
+    saved = {"question": "Does the X200 work with HomeKit?", "answer": "Yes, since firmware 2.1.", "title": "HomeKit"}
+    doc = _parse(json.dumps([saved]).encode(), "resolution-3f2a.json")
+    assert doc.title == "HomeKit"  # not the generated file name
+    assert doc.blocks[0].heading_path == ("HomeKit",)
+    several = [saved | {"category": "Smart home"}, {"question": "Is there an app?", "answer": "Yes, Zephyr Home."}]
+    doc = _parse(json.dumps(several).encode(), "faq.json")
+    assert doc.title == "faq"
+    assert [b.heading_path for b in doc.blocks] == [("Smart home", "HomeKit"), ()]
+
+
 def test_faq_without_pairs_is_empty_and_broken_json_is_corrupt() -> None:
     with pytest.raises(EmptyDocument, match="question/answer"):
         _parse(b"name,price\nkettle,30\n", "prices.csv")
