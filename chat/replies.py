@@ -10,6 +10,7 @@ from chat.decide import Decision
 from chat.events import EventBus, conversation_channel
 from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
+from core.ids import new_id
 from core.models import Conversation, Message
 from generation.guardrails import assemble_answer, quotable_text
 from generation.protocol import Answer, GenerationRequest, Generator, SentenceStreamer
@@ -44,18 +45,20 @@ def canned_reply(decision: Decision, norm: NormalisedTurn, options: list[str] | 
     return ""
 
 
-def _generate(
-    generator: Generator, request: GenerationRequest, events: EventBus | None, conversation_id: str
-) -> Answer:
+def _generate(generator: Generator, request: GenerationRequest, events: EventBus | None, message: Message) -> Answer:
     """The answer; when someone may be watching and the generator can stream whole cited sentences, each sentence
-    goes out as a ``delta`` event as soon as it is ready (the final ``message`` event carries the citations)."""
+    goes out as a ``delta`` event (with the id the bot's message will have) as soon as it is ready; the final
+    ``message`` event carries the whole answer and its citations."""
     if events is None or not isinstance(generator, SentenceStreamer):
         return generator.generate(request)
+    if message.id is None:
+        message.id = new_id()  # known before the row is written, so the deltas can name it
     sentences = []
     for sentence in generator.stream_sentences(request):
         sentences.append(sentence)
         if sentence.citations:
-            events.publish(conversation_channel(conversation_id), {"type": "delta", "text": sentence.text})
+            delta = {"type": "delta", "message_id": message.id, "text": sentence.text}
+            events.publish(conversation_channel(message.conversation_id), delta)
     return assemble_answer(sentences)
 
 
@@ -83,7 +86,7 @@ def answer_turn(
         passages=passages,
         focus_entities=evidence.focus_values,
     )
-    answer = _generate(runtime.generator, request, events, conversation.id)
+    answer = _generate(runtime.generator, request, events, message)
     if not answer.grounded or not answer.text.strip():
         return False
     by_number = {p.number: p for p in passages}

@@ -159,6 +159,8 @@ def _publish(events: EventBus | None, conversation: Conversation, customer: Mess
         conversation_channel(conversation.id), {"type": "message", "message": message_view(bot, staff=False)}
     )
     if bot.decision == "escalate":
+        status = conversation.status.value  # "escalated" (or unchanged when a person already had it)
+        events.publish(conversation_channel(conversation.id), {"type": "status", "status": status})
         events.publish(
             inbox_channel(conversation.workspace_id),
             {"type": "escalated", "conversation_id": conversation.id, "reason": bot.escalation_reason},

@@ -178,3 +178,41 @@ def test_asking_for_a_person_goes_to_the_inbox(world: ChatWorld) -> None:
 )
 def test_refunds_and_damage_go_to_a_person(world: ChatWorld, question: str) -> None:
     _escalates(world, question, "sensitive")
+
+
+class RecordingBus:
+    """The app's own event bus, with a record of what each turn published."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, channel: str, event: dict[str, Any]) -> None:
+        self.published.append((channel, event))
+        self.inner.publish(channel, event)
+
+    def subscribe(self, channel: str) -> Any:
+        return self.inner.subscribe(channel)
+
+    def on(self, conversation_id: str) -> list[dict[str, Any]]:
+        return [event for channel, event in self.published if channel == f"conversation:{conversation_id}"]
+
+
+def test_live_events_name_the_answer_they_stream_and_say_when_a_person_takes_over(
+    world: ChatWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = RecordingBus(world.client.app.state.events)  # type: ignore[attr-defined]
+    monkeypatch.setattr(world.client.app.state, "events", bus)  # type: ignore[attr-defined]
+
+    answered = world.start()
+    turn = world.ask(answered, RESET_QUESTION)
+    events = bus.on(answered.id)
+    deltas = [e for e in events if e["type"] == "delta"]
+    assert deltas and all(d["message_id"] == turn["message_id"] for d in deltas)
+    assert "".join(d["text"] for d in deltas).strip() in turn["answer"]
+    assert events[-1]["type"] == "message" and events[-1]["message"]["id"] == turn["message_id"]
+
+    handed_over = world.start()
+    turn = world.ask(handed_over, "I want a refund for my router, it arrived broken")
+    assert turn["escalated"], turn
+    assert {"type": "status", "status": "escalated"} in bus.on(handed_over.id)
