@@ -26,14 +26,18 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A database session per request: committed when the route returns, rolled back if it raises."""
+    """A database session per request: committed when the route returns, rolled back if it raises.
+
+    Scoped to the route function (``SessionDep``): the commit happens before the response is sent, so a client
+    that got 201 can rely on the row, and a failed commit is the client's error answer, not a log line after a
+    success. An event stream's session is closed when its route returns, not hours later when the stream ends."""
     with session_scope(request.app.state.settings) as session:
         yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:

@@ -52,9 +52,9 @@ def get_inbox(
 
 
 @router.get("/events")
-async def inbox_events(request: Request, principal: AgentPrincipal, session: SessionDep) -> Any:
-    """Server-sent events for the inbox: ``escalated`` and ``changed`` items of this workspace."""
-    session.close()  # the key is checked; a stream may stay open for hours: hold no database connection meanwhile
+async def inbox_events(request: Request, principal: AgentPrincipal) -> Any:
+    """Server-sent events for the inbox: ``escalated`` and ``changed`` items of this workspace. (The key's
+    database session ends when this returns: ``SessionDep`` is scoped to the route function.)"""
     return sse_response(request, inbox_channel(principal.workspace_id))
 
 

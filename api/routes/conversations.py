@@ -180,7 +180,7 @@ def source(
 async def follow(conversation_id: str, request: Request, session: SessionDep) -> StreamingResponse:
     """Server-sent events for one conversation: ``message`` (bot answer or agent reply) and ``status``."""
     conversation, _ = _open(request, session, conversation_id)
-    session.close()  # a stream may stay open for hours: hold no database connection meanwhile
+    # The session ends when this returns (SessionDep is scoped to the route), not when the stream does.
     return sse_response(request, conversation_channel(conversation.id))
 
 

@@ -26,12 +26,15 @@ def healthz() -> dict[str, str]:
 async def readyz(runtime: RuntimeDep, settings: SettingsDep) -> JSONResponse:
     """503 while the database or the vector store cannot answer."""
     checks: dict[str, str] = {}
-    for name, probe in (("database", lambda: ping(settings)), ("vector_store", runtime.store.ping)):
+    # The store is reached inside the probe: its first use connects and prepares the collection, which may fail.
+    for name, probe in (("database", lambda: ping(settings)), ("vector_store", lambda: runtime.store.ping())):
         try:
             await asyncio.wait_for(asyncio.to_thread(probe), timeout=5)
             checks[name] = "ok"
         except Exception as exc:
-            checks[name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
+            # Unauthenticated route: the reason's class only; the message (hosts, users, paths) goes to the log.
+            log.warning("readiness: %s unavailable: %s", name, exc)
+            checks[name] = f"unavailable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     body: dict[str, object] = {"status": "ready" if ready else "not_ready", "checks": checks}
     if not ready:
