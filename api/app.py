@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import HttpMetrics, StoreCollector
+from api.ratelimit import make_rate_limiter
 from api.routes import agent, auth, conversations, feedback, health, kb, ops, pages
 from chat.events import make_event_bus
 from core.settings import Settings, get_settings
@@ -65,6 +66,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.enqueue = enqueue or TaskQueue(settings).enqueue_ingest
     app.state.events = make_event_bus(settings.redis_url)
+    app.state.rate_limiter = make_rate_limiter(settings.redis_url)
     registry = CollectorRegistry()
 
     registry.register(StoreCollector(settings, lambda: queue_depth(settings)))

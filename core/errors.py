@@ -16,6 +16,7 @@ on the document row. Anything else that escapes is a bug and answers 500 ``inter
     │   └── CsrfFailed (403 csrf_failed)
     ├── NotFound (404 not_found)
     ├── Conflict (409 conflict)
+    ├── TooManyRequests (429 too_many_requests) -- a rate limit; ``retry_after`` seconds (Retry-After header)
     ├── ServiceUnavailable (503 service_unavailable)
     ├── DocumentRejected (422 document_rejected) -- parse-time failure; the document ends ``failed``
     │   ├── CorruptDocument (corrupt_document)
@@ -94,6 +95,15 @@ class NotFound(BindeskError):
 class Conflict(BindeskError):
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(BindeskError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class ServiceUnavailable(BindeskError):

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_audio_seconds: float = 120.0
     max_ingest_audio_seconds: float = 3 * 3600.0
     session_ttl_seconds: int = 12 * 3600
+    # Per workspace and client address (api/ratelimit.py); 0 turns a limit off.
+    rate_limit_conversations_per_hour: int = Field(default=60, ge=0)
+    rate_limit_turns_per_minute: int = Field(default=30, ge=0)
     secure_cookies: bool = False
 
     # --- models --------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from api.auth import Principal, authenticate, bearer_secret
-from api.deps import RuntimeDep, SessionDep, WidgetPrincipal
+from api.deps import RuntimeDep, SessionDep, SettingsDep, WidgetPrincipal
+from api.ratelimit import enforce
 from chat.conversations import author_names, create_conversation, escalate, for_customer, for_staff, messages_of
 from chat.events import conversation_channel, inbox_channel
 from chat.inputs import TurnInput
@@ -44,8 +45,10 @@ def _open(request: Request, session: Session, conversation_id: str) -> tuple[Con
 
 
 @router.post("", status_code=201)
-def start(principal: WidgetPrincipal, session: SessionDep) -> dict[str, str]:
-    """A new conversation; the token in the answer is the customer's only credential for it."""
+def start(request: Request, principal: WidgetPrincipal, session: SessionDep, settings: SettingsDep) -> dict[str, str]:
+    """A new conversation; the token in the answer is the customer's only credential for it. 429 past
+    ``Settings.rate_limit_conversations_per_hour`` from one address."""
+    enforce(request, "conversation", principal.workspace_id, settings.rate_limit_conversations_per_hour, 3600)
     conversation, token = create_conversation(session, principal.workspace_id)
     return {"id": conversation.id, "token": token}
 
@@ -56,6 +59,8 @@ async def send_message(conversation_id: str, request: Request, session: SessionD
     ``bindesk ask --json``, plus ``message_id`` (the bot's message, for feedback)."""
     token = bearer_secret(request)
     conversation = for_customer(session, conversation_id, token)
+    limit = request.app.state.settings.rate_limit_turns_per_minute
+    enforce(request, "turn", conversation.workspace_id, limit, 60)  # before the body is read or any model runs
     turn = await _read_turn(request)
     events = request.app.state.events
     result = await asyncio.to_thread(take_turn, runtime, session, conversation, turn, events=events)

@@ -141,6 +141,8 @@ def build_chat_world(
     """A fresh workspace under ``root`` with ``kb`` uploaded and indexed; its client closes with ``stack``.
     ``own_generator``: the generator comes from this world's settings, the other models from ``models``."""
     values: dict[str, object] = {"data_dir": root / "var", "milvus_uri": milvus_uri, "redis_url": ""}
+    # One test client sends every turn of a module within a minute; the limits have their own tests.
+    values |= {"rate_limit_turns_per_minute": 0, "rate_limit_conversations_per_hour": 0}
     values.update(settings_overrides or {})
     settings = Settings(**values)  # type: ignore[arg-type]
     migrate(settings)
