@@ -29,6 +29,23 @@ _LEADING_CUES = re.compile(
     r"|ok(?:ay)?,? (?:and|so|but))\b",
     re.IGNORECASE,
 )
+# Pronouns that stand for the thing an action is done to ("turn it off", "reset them").
+_OBJECT_PRONOUNS = frozenset({"it", "them", "that", "this", "these", "those"})
+# Words that undo each other: "switch on" / "turn off", "pair" / "unpair".
+_UNDO_PAIRS = (
+    ("on", "off"),
+    ("start", "stop"),
+    ("enable", "disable"),
+    ("activate", "deactivate"),
+    ("open", "close"),
+    ("connect", "disconnect"),
+    ("pair", "unpair"),
+    ("lock", "unlock"),
+    ("mute", "unmute"),
+    ("install", "uninstall"),
+    ("show", "hide"),
+)
+_OPPOSITE = {a: b for a, b in _UNDO_PAIRS} | {b: a for a, b in _UNDO_PAIRS}
 # Entity types that say nothing about which knowledge-base passage answers the question.
 _NOT_FOR_RETRIEVAL = frozenset({"email", "phone", "order_number", "serial_number"})
 
@@ -52,6 +69,10 @@ class RewriteConfig:
     # carries only the conversation's subject (product, model, error code), not the earlier turn's topic:
     # False carries topics and the previous turn's terms into every follow-up.
     own_request_carries_subject_only: bool = True
+    # ... unless it undoes what the previous turn asked, of a pronoun ("How do I switch on the ionizer?" ->
+    # "and how do I turn *it* off again?"): the pronoun is the thing the previous turn acted on, so that turn's
+    # terms are carried too. (After "How often should I change the cartridge?", "it" is still the product.)
+    reversal_carries_previous_terms: bool = True
 
 
 DEFAULT_REWRITE = RewriteConfig()
@@ -86,6 +107,14 @@ def detect_followup(
     return FollowUp(is_followup, tuple(reasons))
 
 
+def reverses(turn_text: str, previous_turn: str) -> bool:
+    """Whether ``turn_text`` asks, of a pronoun, to undo what ``previous_turn`` asked ("and how do I turn it off
+    again?" after "How do I switch on the ionizer?"): then the pronoun is the thing the previous turn acted on."""
+    words = {t.lower for t in tokens(turn_text)}
+    before = {t.lower for t in tokens(previous_turn)}
+    return bool(words & _OBJECT_PRONOUNS) and any(_OPPOSITE.get(w) in before for w in words)
+
+
 def is_followup(turn_text: str, entities: Sequence[Entity] | None = None) -> bool:
     """Shorthand for ``detect_followup(...).is_followup``."""
     return detect_followup(turn_text, entities).is_followup
@@ -118,7 +147,10 @@ def rewrite_query(
             present.update(words)
 
     carried = [f for f in focus if not f.mentioned and f.score >= config.min_score and f.type not in _NOT_FOR_RETRIEVAL]
-    own_request = config.own_request_carries_subject_only and any(t.lower in ACTION_VERBS for t in tokens(turn_text))
+    turn_words = {t.lower for t in tokens(turn_text)}
+    own_request = config.own_request_carries_subject_only and bool(turn_words & ACTION_VERBS)
+    if own_request and config.reversal_carries_previous_terms and history and reverses(turn_text, history[-1]):
+        own_request = False
     if not followup or own_request:
         carried = [f for f in carried if f.type in SPECIFIC_TYPES and f.type not in named_types]
     for f in carried[: config.max_carried if followup else config.max_carried_standalone]:

@@ -27,8 +27,7 @@ FILTER = (
         "## Switching the AquaPure 300 on\n\nPlug the AquaPure 300 in and press its power key once; the blue ring "
         "lights up while the filter primes.",
         f"## Switching the AquaPure 300 off\n\nTo stop the AquaPure 300, {FILTER_OFF}. The filter then drains.",
-        "## AquaPure 300 cartridge\n\nReplace the AquaPure 300 cartridge every six months, or when the ring turns "
-        "red.",
+        "## AquaPure 300 cartridge\n\nReplace the AquaPure 300 cartridge every six months, or when the ring turns red.",
     ),
 )
 FAN = (
@@ -81,3 +80,38 @@ def test_third_turn_that_names_nothing_retrieves_the_subject_of_the_conversation
     assert FILTER_OFF in top["snippet"], top
     assert third["decision"] == "answer"
     assert world.cited_files(third)[:1] == ["aquapure-300.md"]
+
+
+# One manual, two features: the follow-up's words match the night mode's section, written the way the
+# follow-up is phrased; after a question about the ionizer, "it" is the ionizer.
+IONIZER_OFF = "hold the ION key for three seconds until the green dot goes out"
+PURIFIER = (
+    "zephyr-x200.md",
+    markdown(
+        "Zephyr X200 air purifier",
+        "## Ionizer\n\nThe ionizer charges dust so the filter catches more of it. To switch the ionizer on, press "
+        f"the ION key once; a green dot lights up. To stop the ionizer, {IONIZER_OFF}.",
+        "## Night mode\n\nNight mode dims the display and slows the fan. To turn it on, press the moon key. To turn "
+        "it off again, press the moon key a second time.",
+        "## Filter\n\nReplace the Zephyr X200 filter every twelve months.",
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def purifier_world(make_chat_world: MakeChatWorld) -> ChatWorld:
+    return make_chat_world([PURIFIER], settings_overrides={"answer_threshold": 0.0})
+
+
+def test_a_follow_up_about_it_stays_with_the_feature_the_customer_asked_about(purifier_world: ChatWorld) -> None:
+    world = purifier_world
+    alone = world.start()
+    control = _retrieved(world, alone, world.ask(alone, FOLLOW_UP))[0]
+    assert "moon key" in control["snippet"], control  # the words alone lead to night mode
+
+    customer = world.start()
+    world.ask(customer, "How do I switch on the ionizer?")
+    follow_up = world.ask(customer, FOLLOW_UP)
+    retrieved = _retrieved(world, customer, follow_up)
+    assert "ionizer" in retrieved[0]["snippet"] and "moon" not in retrieved[0]["snippet"], retrieved[:3]
+    assert IONIZER_OFF in follow_up["answer"], follow_up

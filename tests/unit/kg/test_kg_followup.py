@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.extract import extract_entities
-from kg.followup import RewriteConfig, detect_followup, is_followup, rewrite_query
+from kg.followup import RewriteConfig, detect_followup, is_followup, reverses, rewrite_query
 from kg.memory import Mention, compute_focus
 from kg.types import FocusEntity
 
@@ -150,3 +150,24 @@ def test_followup_with_its_own_request_carries_the_subject_not_the_last_topic() 
 
 def test_frequency_adverbs_are_no_topics() -> None:
     assert [e.value for e in extract_entities("How often should I change the cartridge?")] == ["cartridge"]
+
+
+@pytest.mark.parametrize(
+    ("turn", "previous", "expected"),
+    [
+        ("and how do I turn it off again?", "How do I switch on the ionizer?", True),
+        ("how do I stop it?", "How can I start the self-clean cycle?", True),
+        ("and how do I unpair them?", "How do I pair the earbuds?", True),
+        ("and how do I turn it off again?", "How often should I change the cartridge?", False),  # "it": the product
+        ("how do I turn the fan off?", "How do I switch on the ionizer?", False),  # names its own object
+    ],
+)
+def test_a_follow_up_that_undoes_the_previous_request_on_a_pronoun(turn: str, previous: str, expected: bool) -> None:
+    assert reverses(turn, previous) is expected
+
+
+def test_undoing_the_previous_request_carries_what_it_acted_on() -> None:
+    rewritten = rewrite_query("and how do I turn it off again?", [], ["How do I switch on the ionizer?"])
+    assert "ionizer" in rewritten
+    kept_to_itself = rewrite_query("and how do I turn it off again?", [], ["How often should I change the cartridge?"])
+    assert "cartridge" not in kept_to_itself
