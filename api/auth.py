@@ -65,9 +65,14 @@ def authenticate(request: Request, session: Session) -> Principal:
 
 def require_role(principal: Principal, *roles: Role) -> Principal:
     if principal.role not in roles:
-        wanted = " or ".join(r.value for r in roles)
-        raise Forbidden(f"this needs a {wanted} key; yours is a {principal.role.value} key")
+        wanted = " or ".join(f"{r.value} key" for r in roles)
+        yours = f"{principal.role.value} key"
+        raise Forbidden(f"this needs {_article(wanted)} {wanted}; yours is {_article(yours)} {yours}")
     return principal
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def start_web_session(session: Session, key: ApiKey, ttl_seconds: int) -> tuple[str, str]:

@@ -28,7 +28,14 @@ def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool, o
     if unknown:
         print(f"unknown part(s) {', '.join(unknown)}; the conversation suite has {', '.join(PARTS)}", file=sys.stderr)
         return 2
-    root = ds.data_root(data_dir)
+    try:
+        root = ds.data_root(data_dir)
+    except FileNotFoundError as exc:
+        print(
+            f"{exc}; pass --data DIR (the benchmarks read the shared data sets, see benchmarks/RESULTS.md)",
+            file=sys.stderr,
+        )
+        return 2
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick}
     for name in SUITES if suite == "all" else (suite,):
         started = time.perf_counter()

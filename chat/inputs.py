@@ -138,5 +138,5 @@ def _media_type(data: bytes, what: str, kind: str) -> str:
     except UnsupportedMediaType as exc:
         raise InvalidMedia(f"the {what} is not a supported {kind} file: {exc.message}") from exc
     if detected.kind != kind:
-        raise InvalidMedia(f"the {what} is not a supported {kind} file (it looks like {detected.kind})")
+        raise InvalidMedia(f"the {what} is not a supported {kind} file (its content is {detected.kind})")
     return detected.media_type

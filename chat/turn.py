@@ -67,12 +67,8 @@ def take_turn(
             session, conversation.workspace_id, conversation.id, turn_index, bot.text, by_customer=False
         )
     bot.latency_ms = (time.perf_counter() - started) * 1000
-    bot.timings_ms = {
-        **norm.timings_ms,
-        **(evidence.timings_ms if evidence else {}),
-        **(bot.timings_ms or {}),
-        "total": bot.latency_ms,
-    }
+    timings = {**norm.timings_ms, **(evidence.timings_ms if evidence else {}), **(bot.timings_ms or {})}
+    bot.timings_ms = {stage: round(ms, 1) for stage, ms in {**timings, "total": bot.latency_ms}.items()}
     _update_conversation(conversation, bot)
     session.commit()
     _publish(events, conversation, customer, bot)

@@ -60,6 +60,8 @@ def test_every_key_route_refuses_the_other_roles_with_403(world: ApiWorld) -> No
             response = _call(world, method, path, bearer(key), body)
             assert response.status_code == 403, (method, path, role, response.text)
             assert response.json()["error"]["code"] == "forbidden"
+            article = "an" if role in ("ops", "agent") else "a"
+            assert f"yours is {article} {role} key" in response.json()["error"]["message"]
 
 
 def test_every_key_route_answers_401_without_a_key_or_with_an_unknown_one(world: ApiWorld) -> None:
