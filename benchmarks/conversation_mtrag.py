@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from benchmarks.tune.mtrag_answers import Task, evaluate, first_passage, split_h
 from chat.replies import answer_turn
 from core.db import session_scope
 from core.models import Message
-from generation.protocol import GenerationRequest, Passage
+from generation.protocol import GenerationRequest, Generator, Passage
 
 WORKSPACE = "mtrag"
 SEED = 0
@@ -174,12 +175,32 @@ def _answer_quality(rows: list[dict[str, Any]], answerable: list[dict[str, Any]]
                 lambda t: first_passage(t, 2) if t.request.passages else "", retrieved_tasks
             ),
             "tasks_with_evidence": len(with_hits),
+            **{
+                f"generator_on_passages_within_{margin:g}_of_the_top": evaluate(
+                    partial(_answer_within, generator, margin), retrieved_tasks
+                )
+                for margin in PASSAGE_MARGINS
+            },
         },
         "reference_passages": {
             "generator": evaluate(lambda t: generator.generate(t.request).text, reference_tasks),
             "baseline_first_2_sentences_first_passage": evaluate(lambda t: first_passage(t, 2), reference_tasks),
         },
     }
+
+
+# Reranked-score margins below the top passage tried for the passages the generator reads (measured only).
+PASSAGE_MARGINS = (1.0, 2.0, 4.0)
+
+
+def _answer_within(generator: Generator, margin: float, task: Task) -> str:
+    """The generator's answer from the task's passages whose score is within ``margin`` of the best."""
+    request = task.request
+    if not request.passages:
+        return ""
+    top = max(p.score for p in request.passages)
+    kept = [p for p in request.passages if p.score >= top - margin]
+    return generator.generate(GenerationRequest(request.question, request.history, kept, request.focus_entities)).text
 
 
 def print_mtrag(m: dict[str, Any]) -> None:

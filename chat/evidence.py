@@ -49,7 +49,13 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
-    def passages(self, limit: int = PASSAGES) -> list[Passage]:
+    def passages(self, limit: int = PASSAGES, margin: float | None = None) -> list[Passage]:
+        """The best ``limit`` hits as numbered passages; with ``margin``, only those whose score is within
+        ``margin`` of the best hit's (the best one always)."""
+        hits = self.hits[:limit]
+        if margin is not None and hits:
+            best = max(float(h.score) for h in hits)
+            hits = [h for h in hits if float(h.score) >= best - margin]
         return [
             Passage(
                 number=n,
@@ -61,7 +67,7 @@ class Evidence:
                 text=self.bodies.get(h.chunk_id, h.text),
                 score=float(h.score),
             )
-            for n, h in enumerate(self.hits[:limit], start=1)
+            for n, h in enumerate(hits, start=1)
         ]
 
     def hit_for(self, chunk_id: str) -> Hit | None:

@@ -79,7 +79,7 @@ def answer_turn(
 ) -> bool:
     """Generate the answer into ``message`` (text and citations); stream it as ``delta`` events when the
     generator can. False when the generator could not ground a single sentence."""
-    passages = evidence.passages()
+    passages = evidence.passages(margin=runtime.settings.answer_passage_margin)
     request = GenerationRequest(
         question=norm.question,
         history=evidence.history,
