@@ -60,6 +60,7 @@ def create_app(
             # Load models off the event loop (uvicorn serves requests once this finishes; /readyz then checks deps).
             await asyncio.to_thread(runtime.warm_up)
         yield
+        runtime.close()
 
     app = FastAPI(title="Bindesk", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

@@ -46,17 +46,22 @@ def run_up(settings: Settings) -> int:
     migrate(settings)
     _first_run_keys(settings)
     _stop_cleanly_on_sigterm()
-    with vector_service(settings):
-        _warn_if_indexed_by_another_embedder(settings)
-        worker = WorkerProcess(settings, settings.data_dir / "worker.log").start()
-        log.info("worker started (log: %s)", settings.data_dir / "worker.log")
-        try:
-            log.info(
-                "Bindesk on http://%s:%d  (widget /widget, inbox /agent, console /ops)", settings.host, settings.port
-            )
-            return run_serve(settings)
-        finally:
-            worker.stop()
+    try:
+        with vector_service(settings):
+            _warn_if_indexed_by_another_embedder(settings)
+            worker = WorkerProcess(settings, settings.data_dir / "worker.log").start()
+            log.info("worker started (log: %s)", settings.data_dir / "worker.log")
+            try:
+                log.info(
+                    "Bindesk on http://%s:%d  (widget /widget, inbox /agent, console /ops)",
+                    settings.host,
+                    settings.port,
+                )
+                return run_serve(settings)
+            finally:
+                worker.stop()
+    finally:
+        log.info("stopped: API, worker and vector server")
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -81,7 +86,11 @@ def _warn_if_indexed_by_another_embedder(settings: Settings) -> None:
     """Say so when documents are indexed but absent from this embedder's collection (the embedder was switched)."""
     from kb.runtime import Runtime, workspaces_missing_vectors
 
-    missing = workspaces_missing_vectors(Runtime(settings))
+    runtime = Runtime(settings)
+    try:
+        missing = workspaces_missing_vectors(runtime)
+    finally:
+        runtime.close()  # an open client would hold the vector server's shutdown
     if missing:
         log.warning(
             "workspaces %s have indexed documents but no vectors in the %s embedder's collection (indexed with "

@@ -134,6 +134,14 @@ class Runtime:
         """Load the models this process will use, so the first request does not pay for it."""
         self.models.warm_up(speech=speech, ocr=ocr)
 
+    def close(self) -> None:
+        """Close the vector store's connection, if one was opened (a later call reconnects). milvus-lite's
+        server waits for open clients before it stops: without this, ``bindesk up`` waited out its 15-s grace
+        and killed it."""
+        store = self.__dict__.get("_store")
+        if store is not None:
+            store.close()
+
 
 def workspaces_missing_vectors(runtime: Runtime, limit: int = 50) -> list[str]:
     """Workspaces whose database lists indexed chunks while this backend's collection holds none of theirs.

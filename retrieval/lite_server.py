@@ -40,6 +40,14 @@ def _milvus_lite_executable() -> str:
     return found
 
 
+# Runs the server with SIGINT handled again. A process started in the background by a shell (``bindesk up &``,
+# nohup) has SIGINT ignored, children inherit an ignored signal across exec, and SIGINT is how the server is
+# asked to stop cleanly: it then ignored it and was killed after ``stop_timeout``.
+_EXEC_WITH_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def wait_for_milvus(uri: str, timeout: float = 30.0, token: str = "") -> None:
     """Block until a Milvus at ``uri`` answers a request, or raise :class:`ServiceUnavailable`."""
     deadline = time.monotonic() + timeout
@@ -86,6 +94,7 @@ class MilvusLiteServer:
         self.port = port
         self.host = host
         self.log_path = log_path or self.data_dir.with_name(self.data_dir.name + ".log")
+        self.exit_code: int | None = None  # the server's exit status once stopped
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -105,8 +114,12 @@ class MilvusLiteServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 -- lives as long as the child process
+        executable = _milvus_lite_executable()
         command = [
-            _milvus_lite_executable(),
+            sys.executable,
+            "-c",
+            _EXEC_WITH_SIGINT,
+            executable,  # sys.argv[1] of the -c program: the file it executes, and the server's argv[0]
             "server",
             "--data-dir",
             str(self.data_dir),
@@ -150,7 +163,8 @@ class MilvusLiteServer:
         )
 
     def stop(self) -> None:
-        """Graceful stop (SIGINT: the server closes its database), then SIGKILL after ``stop_timeout``."""
+        """Graceful stop (SIGINT: the server closes its database), then SIGKILL after ``stop_timeout``;
+        :attr:`exit_code` then says which (0: it stopped cleanly)."""
         process = self._process
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -160,6 +174,8 @@ class MilvusLiteServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        if process is not None:
+            self.exit_code = process.returncode
         self._process = None
         self._close_log()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,21 @@ def test_a_second_server_on_the_same_data_dir_fails_with_its_log(tmp_path: Path)
 def test_waiting_for_nothing_times_out_clearly() -> None:
     with pytest.raises(ServiceUnavailable, match="did not answer"):
         wait_for_milvus(f"http://127.0.0.1:{free_port_in_range()}", timeout=1.5)
+
+
+def test_a_server_started_where_ctrl_c_is_ignored_still_stops_cleanly(tmp_path: Path) -> None:
+    """``bindesk up &`` (or nohup) runs with SIGINT ignored, and children inherit that; SIGINT is the server's
+    clean stop, so it used to be ignored and the server killed after the stop timeout."""
+    server = MilvusLiteServer(tmp_path / "data", free_port_in_range(), log_path=tmp_path / "server.log")
+    server.stop_timeout = 10.0
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        server.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    store = MilvusVectorStore(server.uri, backend="sigint", dense_dim=8, visual_dim=4)
+    store.ensure_collection()
+    store.upsert("ws", _records("ws", 3))
+    store.close()
+    server.stop()
+    assert server.exit_code == 0, server.log_tail()  # stopped by its own clean shutdown, not killed
