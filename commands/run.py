@@ -9,6 +9,7 @@ from pathlib import Path
 from types import FrameType
 
 from core.db import migrate, session_scope
+from core.logging import leave_logging_to_celery
 from core.models import ApiKey, Role
 from core.settings import Settings
 from core.workspaces import DEFAULT_WORKSPACE, create_key
@@ -35,6 +36,7 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> int:
     from workers.tasks import celery_app
 
     migrate(settings)
+    leave_logging_to_celery()
     celery_app.worker_main(worker_argv(concurrency or settings.worker_concurrency))
     return 0
 

@@ -55,7 +55,7 @@ def _load_models(**_: Any) -> None:
     """Each worker process loads its models once, before taking a task."""
     from workers.tasks import runtime
 
-    configure_logging()
+    configure_logging(add_handler=False)  # Celery's handler already writes the worker's records
     try:
         runtime().warm_up()
     except Exception:  # a broken model must not kill the pool in a loop; tasks report it per document
