@@ -19,12 +19,11 @@ from api.ratelimit import make_rate_limiter
 from api.routes import agent, auth, conversations, feedback, health, kb, ops, pages
 from chat.events import make_event_bus
 from core.settings import Settings, get_settings
+from kb.documents import Enqueue
 from kb.runtime import Runtime
 from workers.queue import TaskQueue, queue_depth
 
 log = logging.getLogger(__name__)
-
-Enqueue = Callable[[str], None]
 
 _JSON_LIMIT = 1 * 1024 * 1024
 

@@ -92,7 +92,7 @@ def _warn_if_indexed_by_another_embedder(settings: Settings) -> None:
     try:
         missing = workspaces_missing_vectors(runtime)
     finally:
-        runtime.close()  # an open client would hold the vector server's shutdown
+        runtime.close()  # the API opens its own connection; this check's is not needed past here
     if missing:
         log.warning(
             "workspaces %s have indexed documents but no vectors in the %s embedder's collection (indexed with "

@@ -162,9 +162,7 @@ def mark_not_queued(session: Session, workspace_id: str, document_ids: Sequence[
         doc.error = reason
 
 
-def queue_or_fail(
-    session: Session, workspace_id: str, document_ids: Sequence[str], enqueue: Callable[[str], object]
-) -> None:
+def queue_or_fail(session: Session, workspace_id: str, document_ids: Sequence[str], enqueue: Enqueue) -> None:
     """Queue each document's ingest task (``enqueue``). When the queue cannot be reached, the documents not yet
     queued end ``failed`` with the reason (committed: none stays ``queued`` with no task behind it, and the same
     bytes uploaded again are accepted as new work) and :class:`ServiceUnavailable` is raised."""

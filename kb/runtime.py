@@ -135,9 +135,8 @@ class Runtime:
         self.models.warm_up(speech=speech, ocr=ocr)
 
     def close(self) -> None:
-        """Close the vector store's connection, if one was opened (a later call reconnects). milvus-lite's
-        server waits for open clients before it stops: without this, ``bindesk up`` waited out its 15-s grace
-        and killed it."""
+        """Close the vector store's connection, if one was opened (a later call reconnects): a stopping process
+        gives its connection back instead of leaving it to the server to notice."""
         store = self.__dict__.get("_store")
         if store is not None:
             store.close()

@@ -54,13 +54,15 @@ def start(request: Request, principal: WidgetPrincipal, session: SessionDep, set
 
 
 @router.post("/{conversation_id}/messages")
-async def send_message(conversation_id: str, request: Request, session: SessionDep, runtime: RuntimeDep) -> Any:
+async def send_message(
+    conversation_id: str, request: Request, session: SessionDep, runtime: RuntimeDep, settings: SettingsDep
+) -> Any:
     """One customer turn: multipart ``text``, ``image``, ``audio`` (any of them). Answers the object of
     ``bindesk ask --json``, plus ``message_id`` (the bot's message, for feedback)."""
     token = bearer_secret(request)
     conversation = for_customer(session, conversation_id, token)
-    limit = request.app.state.settings.rate_limit_turns_per_minute
-    enforce(request, "turn", conversation.workspace_id, limit, 60)  # before the body is read or any model runs
+    # Counted before the body is read or any model runs.
+    enforce(request, "turn", conversation.workspace_id, settings.rate_limit_turns_per_minute, 60)
     turn = await _read_turn(request)
     events = request.app.state.events
     result = await asyncio.to_thread(take_turn, runtime, session, conversation, turn, events=events)

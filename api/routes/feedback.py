@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from api.auth import authenticate, bearer_secret
 from api.deps import SessionDep
@@ -30,12 +31,9 @@ def feedback(message_id: str, body: FeedbackIn, request: Request, session: Sessi
     token = bearer_secret(request)
     if token and token.startswith("bkc_"):
         message = session.get(Message, message_id)
-        try:
-            if message is None:
-                raise NotFound("no such message")
-            for_customer(session, message.conversation_id, token)
-        except NotFound:  # another customer's message answers exactly as a missing one: no conversation id
-            raise NotFound(f"no message {message_id!r}") from None
+        if message is None or not _customer_owns(session, message, token):
+            # Another customer's message answers exactly as a missing one (naming no conversation).
+            raise NotFound(f"no message {message_id!r}")
         by_role, author = "customer", None
     else:
         try:
@@ -48,3 +46,11 @@ def feedback(message_id: str, body: FeedbackIn, request: Request, session: Sessi
         by_role, author = "agent", principal.key_id
     saved = record_feedback(session, message, by_role, body.value(), body.reason, author)
     return {"message_id": message.id, "rating": saved.rating, "reason": saved.reason, "by": by_role}
+
+
+def _customer_owns(session: Session, message: Message, token: str) -> bool:
+    try:
+        for_customer(session, message.conversation_id, token)
+    except NotFound:
+        return False
+    return True

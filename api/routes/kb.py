@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from api.schemas import AcceptedDocument, DocumentOut, SearchHitOut, SearchReque
 from core.blobs import BlobStore
 from core.errors import InvalidInput, UnsupportedMediaType
 from kb.documents import (
+    Enqueue,
     Upload,
     accept_uploads,
     delete_document,
@@ -63,7 +63,7 @@ def _accept_and_queue(
     workspace_id: str,
     uploads: list[Upload],
     max_bytes: int,
-    enqueue: Callable[[str], object],
+    enqueue: Enqueue,
 ) -> list[AcceptedDocument]:
     accepted = accept_uploads(session, blobs, workspace_id, uploads, max_bytes=max_bytes)
     out = [AcceptedDocument(id=d.id, filename=d.filename, status=str(d.status.value)) for d in accepted.documents]
