@@ -19,6 +19,8 @@ class DocumentOut(BaseModel):
     media_type: str
     size_bytes: int
     version: int
+    served_version: int | None  # the version search answers from: older than ``version`` while a re-upload is
+    # queued or after it failed (a failed re-upload leaves the version before it searchable)
     title: str
     origin: str
     created_at: datetime
@@ -37,6 +39,7 @@ class DocumentOut(BaseModel):
             media_type=doc.media_type,
             size_bytes=doc.size_bytes,
             version=doc.version,
+            served_version=doc.indexed_version or None,
             title=doc.title,
             origin=doc.origin,
             created_at=doc.created_at,

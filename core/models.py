@@ -112,7 +112,11 @@ class Document(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The version search serves (0: none). Older than ``version`` while a re-upload waits or after it failed:
+    # a failed re-upload never takes the served version away. Its file is kept until a newer version is indexed.
     indexed_version: Mapped[int] = mapped_column(Integer, default=0)
+    indexed_blob_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    indexed_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     ingest_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     origin: Mapped[str] = mapped_column(String(32), default="upload")  # upload | resolution

@@ -2,7 +2,9 @@
 
 An upload is validated completely (size, real type by magic bytes) before anything is stored, so a batch
 with one bad file stores nothing. Re-uploading a file name that the workspace already has makes a new version
-of the same document; its chunks replace the old ones when the new version is indexed.
+of the same document; its chunks replace the old ones when the new version is indexed. Until then, and for good
+if the new version fails, search serves the version indexed before (``Document.indexed_version``): a bad
+re-upload loses nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.blobs import BlobStore
-from core.errors import Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 from core.models import Chunk, Document, DocumentStatus, utcnow
 from core.workspaces import ensure_workspace
 from ingest.sniff import detect, safe_filename
@@ -40,7 +42,7 @@ class Upload:
 class Accepted:
     documents: list[Document]
     to_index: list[str]  # ids of documents that need (re)indexing: enqueue these after commit
-    stale_blobs: list[str]  # blobs of replaced versions: delete these after commit
+    stale_blobs: list[str]  # blobs of replaced versions no one serves: delete these after commit
 
 
 def accept_uploads(
@@ -54,16 +56,19 @@ def accept_uploads(
 ) -> Accepted:
     """Validate every upload, then store blobs and create or re-version document rows (status ``queued``).
 
-    Raises before storing anything: :class:`PayloadTooLarge` (a file over ``max_bytes``) or
-    :class:`UnsupportedMediaType` (a type Bindesk cannot index, or a name that lies about the bytes).
+    Raises before storing anything: :class:`InvalidInput` (no files, or an empty one), :class:`PayloadTooLarge`
+    (a file over ``max_bytes``) or :class:`UnsupportedMediaType` (a type Bindesk cannot index, or a name that
+    lies about the bytes).
     The caller commits, then enqueues ``to_index`` and deletes ``stale_blobs`` (never before the commit, so
     a failed commit leaves every row pointing at a blob that exists).
     """
     if not uploads:
-        raise UnsupportedMediaType("no files in the upload (send them in multipart fields named 'files')")
+        raise InvalidInput("no files in the upload (send them in multipart fields named 'files')")
     checked = []
     for upload in uploads:
         name = safe_filename(upload.filename)
+        if not upload.data:
+            raise InvalidInput(f"{name}: the file is empty")
         if len(upload.data) > max_bytes:
             raise PayloadTooLarge(f"{name}: {len(upload.data)} bytes is over the {max_bytes}-byte limit")
         try:
@@ -99,7 +104,8 @@ def accept_uploads(
                 session.add(doc)
             else:
                 _bump_version(session, doc)
-                result.stale_blobs.append(doc.blob_key)
+                if doc.blob_key != doc.indexed_blob_key:  # the served version's file goes when its successor is in
+                    result.stale_blobs.append(doc.blob_key)
             doc.kind = detected.kind
             doc.media_type = detected.media_type
             doc.size_bytes = len(data)
@@ -182,14 +188,14 @@ def requeue_documents(session: Session, workspace_id: str) -> list[str]:
 
     For rebuilding the vectors after switching embedders (the new backend's collection starts empty) or after
     changing chunking. Indexing the same version again upserts the same chunk ids and replaces the rows, so a
-    reindex never duplicates; a document that failed gets another try.
+    reindex never duplicates; a document that failed gets another try (a re-upload that fails again still
+    leaves the version served before in place).
     """
     docs = list_documents(session, workspace_id)
     for doc in docs:
         doc.status = DocumentStatus.QUEUED
         doc.error = None
         doc.attempts = 0
-        doc.indexed_version = 0
         doc.updated_at = utcnow()
     session.flush()
     return [doc.id for doc in docs]
@@ -216,9 +222,9 @@ def delete_document(
     graph: GraphStore,
     workspace_id: str,
     document_id: str,
-) -> str:
-    """Remove a document with its chunks (vectors and rows) and graph facts; returns its blob key, which the
-    caller deletes after committing.
+) -> list[str]:
+    """Remove a document with its chunks (vectors and rows) and graph facts; returns its blob keys (the current
+    version's and the served one's), which the caller deletes after committing.
 
     Vectors go first: if the vector store is down this raises and the row stays, so a retry can finish.
     """
@@ -226,10 +232,10 @@ def delete_document(
     store.delete_document(workspace_id, doc.id)
     graph.remove_document(session, workspace_id, doc.id)
     session.query(Chunk).filter(Chunk.workspace_id == workspace_id, Chunk.document_id == doc.id).delete()
-    blob_key = doc.blob_key
+    blob_keys = sorted({doc.blob_key, doc.indexed_blob_key or doc.blob_key})
     session.delete(doc)
     session.flush()
-    return blob_key
+    return blob_keys
 
 
 def purge_late_vectors(store: VectorStore, workspace_id: str, document_id: str) -> None:

@@ -2,7 +2,8 @@
 
 Safe to run twice, concurrently, or after a crash: chunk ids are deterministic per (workspace, document,
 version, ordinal), so vectors are upserted in place, and the database rows are replaced in one transaction
-at the end. A document that cannot be parsed ends ``failed`` with ``code: reason`` and no chunks.
+at the end. A document that cannot be parsed ends ``failed`` with ``code: reason`` and no chunks, except the
+served ones of an earlier version: a re-upload that fails leaves the version indexed before it searchable.
 """
 
 from __future__ import annotations
@@ -57,12 +58,12 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
     """Index the current version of a document (a no-op when it is already indexed or gone)."""
     job = _claim(runtime, document_id)
     if isinstance(job, IndexOutcome):
-        if job.status == "failed":  # make sure a failed document has no vectors left (idempotent)
+        if job.status == "failed":  # make sure a failed document has no vectors but the served ones (idempotent)
             with session_scope(runtime.settings) as session:
                 doc = session.get(Document, document_id)
-                workspace_id = doc.workspace_id if doc else None
-            if workspace_id:
-                runtime.store.delete_document(workspace_id, document_id)
+                served = (doc.workspace_id, _served(doc)) if doc else None
+            if served:
+                runtime.store.delete_document(served[0], document_id, keep_versions=served[1])
         return job
     started = time.perf_counter()
     try:
@@ -70,7 +71,6 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
         records = _embed(runtime.embedder, job, drafts, title, audio)
         sentences = _sentence_vectors(runtime.embedder, records)
     except (DocumentRejected, UnsupportedMediaType, InvalidMedia) as exc:  # the file's fault: no retry helps
-        runtime.store.delete_document(job.workspace_id, job.document_id)
         return _fail(runtime, job, f"{exc.code}: {exc.message}")
     store = runtime.store
     store.upsert(job.workspace_id, records)
@@ -80,18 +80,23 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
             store.delete_document(job.workspace_id, job.document_id)
             return IndexOutcome(job.document_id, "deleted")
         if doc.version != job.version:  # re-uploaded while we worked: that version's task owns the result
-            store.delete_document(job.workspace_id, job.document_id, keep_version=doc.version)
+            store.delete_document(job.workspace_id, job.document_id, keep_versions=(doc.version, *_served(doc)))
             return IndexOutcome(job.document_id, "superseded")
-        store.delete_document(job.workspace_id, job.document_id, keep_version=job.version)
+        store.delete_document(job.workspace_id, job.document_id, keep_versions=[job.version])
         _replace_rows(runtime, session, doc, job, drafts, records, sentences)
         seconds = time.perf_counter() - started
+        replaced_blob = doc.indexed_blob_key if doc.indexed_blob_key != job.blob_key else None
         doc.status = DocumentStatus.INDEXED
         doc.title = title
         doc.chunk_count = len(records)
         doc.indexed_version = job.version
+        doc.indexed_blob_key = job.blob_key
+        doc.indexed_sha256 = doc.sha256
         doc.indexed_at = utcnow()
         doc.ingest_seconds = seconds
         doc.error = None
+    if replaced_blob:  # the version served until now: no row points at its file any more
+        runtime.blobs.delete(replaced_blob)
     # Sealed rows are searched through their indexes; rows left unsealed are scanned row by row on every search
     # (milvus-lite: ~1 s per search at 30,000 chunks), so seal once per indexed document.
     store.flush()
@@ -109,8 +114,9 @@ def mark_failed(runtime: Runtime, document_id: str, reason: str) -> None:
             return
         workspace_id = doc.workspace_id
         _fail_claimed(session, runtime, doc, reason)
+        served = _served(doc)
     try:
-        runtime.store.delete_document(workspace_id, document_id)
+        runtime.store.delete_document(workspace_id, document_id, keep_versions=served)
     except Exception:  # the store may be why we gave up; the next successful index replaces these rows anyway
         log.exception("could not remove the vectors of failed document %s", document_id)
 
@@ -133,22 +139,37 @@ def _claim(runtime: Runtime, document_id: str) -> _Job | IndexOutcome:
         return _Job(doc.workspace_id, doc.id, doc.version, doc.blob_key, doc.filename)
 
 
+def _served(doc: Document) -> tuple[int, ...]:
+    """The earlier version search still serves while ``doc.version`` is not indexed: () when there is none."""
+    return (doc.indexed_version,) if 0 < doc.indexed_version < doc.version else ()
+
+
 def _fail_claimed(session: Session, runtime: Runtime, doc: Document, reason: str) -> IndexOutcome:
+    """``doc`` ends ``failed``. Its chunk rows and graph facts go, unless they are an earlier version's that
+    search serves: those stay, and the reason says so. The caller removes the vectors (keeping the served ones)."""
     doc.status = DocumentStatus.FAILED
-    doc.error = reason
-    doc.chunk_count = 0
-    session.query(Chunk).filter(Chunk.document_id == doc.id).delete()
-    runtime.graph.remove_document(session, doc.workspace_id, doc.id)
-    log.warning("document %s (%s) failed: %s", doc.id, doc.filename, reason)
-    return IndexOutcome(doc.id, "failed", error=reason)
+    if _served(doc):
+        doc.error = f"{reason} (version {doc.indexed_version} is still served)"
+    else:
+        doc.error = reason
+        doc.chunk_count = 0
+        doc.indexed_version = 0
+        doc.indexed_blob_key = doc.indexed_sha256 = None
+        session.query(Chunk).filter(Chunk.document_id == doc.id).delete()
+        runtime.graph.remove_document(session, doc.workspace_id, doc.id)
+    log.warning("document %s (%s) v%d failed: %s", doc.id, doc.filename, doc.version, doc.error)
+    return IndexOutcome(doc.id, "failed", error=doc.error)
 
 
 def _fail(runtime: Runtime, job: _Job, reason: str) -> IndexOutcome:
     with session_scope(runtime.settings) as session:
         doc = session.get(Document, job.document_id)
-        if doc is not None and doc.version == job.version:
-            return _fail_claimed(session, runtime, doc, reason)
-    return IndexOutcome(job.document_id, "superseded")
+        if doc is None or doc.version != job.version:
+            return IndexOutcome(job.document_id, "superseded")  # the newer version's task cleans up
+        outcome = _fail_claimed(session, runtime, doc, reason)
+        served = _served(doc)
+    runtime.store.delete_document(job.workspace_id, job.document_id, keep_versions=served)
+    return outcome
 
 
 def _parse_and_chunk(runtime: Runtime, job: _Job) -> tuple[list[ChunkDraft], str, dict[int, AudioClip]]:

@@ -101,6 +101,11 @@ def in_(field: FilterField, values: Iterable[Value]) -> str:
     return f"{field} in [{', '.join(rendered)}]"
 
 
+def not_in(field: FilterField, values: Iterable[Value]) -> str:
+    """``field not in [...]``; an empty list matches everything."""
+    return in_(field, values).replace(" in [", " not in [", 1)
+
+
 def and_(*clauses: str) -> str:
     """Conjunction of clauses made by this module (each parenthesised, so precedence cannot leak)."""
     parts = [c for c in clauses if c]

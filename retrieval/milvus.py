@@ -18,7 +18,7 @@ the VARCHAR limit in UTF-8 bytes on a character boundary; the full text stays in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -190,10 +190,10 @@ class MilvusVectorStore:
             raise InvalidInput(f"{name} vector contains NaN or infinity")
         return [float(x) for x in array]
 
-    def delete_document(self, workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
+    def delete_document(self, workspace_id: str, document_id: str, keep_versions: Collection[int] = ()) -> None:
         clauses = [F.eq("document_id", document_id)]
-        if keep_version is not None:
-            clauses.append(F.ne("version", keep_version))
+        if keep_versions:
+            clauses.append(F.not_in("version", sorted(keep_versions)))
         expression = F.scoped(workspace_id, *clauses)
         with _milvus_errors(f"delete from {self.collection}"):
             self.client.delete(self.collection, filter=expression)

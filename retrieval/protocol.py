@@ -5,7 +5,7 @@ Every method takes the workspace: no call can reach another tenant's vectors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -73,8 +73,8 @@ class VectorStore(Protocol):
         batch of upserts, not after each)."""
         ...
 
-    def delete_document(self, workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
-        """Remove a document's chunks; with ``keep_version``, only those of other versions."""
+    def delete_document(self, workspace_id: str, document_id: str, keep_versions: Collection[int] = ()) -> None:
+        """Remove a document's chunks, except those of the versions in ``keep_versions``."""
         ...
 
     def count(self, workspace_id: str, document_id: str | None = None) -> int: ...

@@ -89,10 +89,11 @@ def get_one_document(document_id: str, principal: OpsPrincipal, session: Session
 @router.delete("/documents/{document_id}", status_code=204)
 def remove_document(document_id: str, principal: OpsPrincipal, session: SessionDep, runtime: RuntimeDep) -> Response:
     get_document(session, principal.workspace_id, document_id)  # 404 before the vector store is touched
-    blob_key = delete_document(session, runtime.store, runtime.graph, principal.workspace_id, document_id)
+    blob_keys = delete_document(session, runtime.store, runtime.graph, principal.workspace_id, document_id)
     session.commit()
     purge_late_vectors(runtime.store, principal.workspace_id, document_id)
-    runtime.blobs.delete(blob_key)
+    for key in blob_keys:
+        runtime.blobs.delete(key)
     return Response(status_code=204)
 
 

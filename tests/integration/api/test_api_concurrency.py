@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -147,8 +147,8 @@ def test_vectors_upserted_by_a_worker_during_a_delete_do_not_outlive_it(
     remove = store.delete_document
     interleaved: list[str] = []
 
-    def delete_then_a_worker_upserts(workspace_id: str, document_id: str, keep_version: int | None = None) -> None:
-        remove(workspace_id, document_id, keep_version)
+    def delete_then_a_worker_upserts(workspace_id: str, document_id: str, keep_versions: Collection[int] = ()) -> None:
+        remove(workspace_id, document_id, keep_versions)
         if not interleaved:
             interleaved.append(document_id)
             store.upsert(workspace_id, [late])

@@ -124,8 +124,6 @@ def test_a_turn_answered_by_the_openai_backend(
     assert body["model"] == "tiny-llm"
 
 
-
-
 def _obedient_model(body: dict[str, Any]) -> str:
     """A naive model: obeys any instruction it finds in the prompt's passages; otherwise quotes passage 1."""
     prompt = body["messages"][-1]["content"]

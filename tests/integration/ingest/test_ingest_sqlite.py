@@ -93,6 +93,32 @@ def test_reupload_replaces_the_chunks(sqlite_ops: OpsClient) -> None:
     assert all("Back and Play" not in h["snippet"] for h in hits)
 
 
+def test_a_reupload_that_fails_leaves_the_served_version_searchable(sqlite_ops: OpsClient) -> None:
+    first = sqlite_ops.wait_done(sqlite_ops.upload(("remote.pdf", media.pdf_with_text_layer())).json()[0]["id"])
+    assert first["status"] == "indexed" and first["served_version"] == 1
+    before = sqlite_ops.search("how often should I descale the kettle", k=3)
+    assert before and before[0]["source"] == "remote.pdf"
+    blobs = sqlite_ops.settings.blobs_path / sqlite_ops.workspace / "documents"
+    files_before = sorted(p.name for p in blobs.iterdir())
+
+    broken = sqlite_ops.wait_done(sqlite_ops.upload(("remote.pdf", media.truncated_pdf())).json()[0]["id"])
+    assert broken["id"] == first["id"] and broken["version"] == 2
+    assert broken["status"] == "failed" and broken["error"].startswith("corrupt_document"), broken["error"]
+    assert "version 1 is still served" in broken["error"]
+    assert broken["served_version"] == 1 and broken["chunks"] == first["chunks"]
+    assert sqlite_ops.vector_count(first["id"]) == first["chunks"] == sqlite_ops.chunk_rows(first["id"])
+    assert sqlite_ops.search("how often should I descale the kettle", k=3)[0]["chunk_id"] == before[0]["chunk_id"]
+    # The served version's file is kept beside the failed one's (a reindex needs it).
+    assert set(files_before) < {p.name for p in blobs.iterdir()}
+
+    fixed = sqlite_ops.upload(("remote.pdf", media.pdf_with_text_layer(with_outline=False))).json()[0]["id"]
+    fixed_doc = sqlite_ops.wait_done(fixed)
+    assert fixed_doc["status"] == "indexed" and fixed_doc["version"] == fixed_doc["served_version"] == 3
+    assert sqlite_ops.vector_count(fixed) == fixed_doc["chunks"] == sqlite_ops.chunk_rows(fixed)
+    after = sorted(p.name for p in blobs.iterdir())
+    assert len(after) == 1 and after != files_before  # versions 1 and 2's files went once version 3 was in
+
+
 def test_reindex_rebuilds_lost_vectors_and_never_duplicates(sqlite_ops: OpsClient) -> None:
     from commands.ingest import reindex_local
 
@@ -145,6 +171,18 @@ def test_lying_type_is_refused_and_the_batch_stores_nothing(sqlite_ops: OpsClien
     assert response.status_code == 415
     error = response.json()["error"]
     assert error["code"] == "unsupported_media_type" and "invoice.pdf" in error["message"]
+    assert sqlite_ops.client.get("/v1/kb/documents", headers=sqlite_ops.headers).json() == []
+
+
+def test_an_upload_without_files_or_with_an_empty_one_is_422_and_stores_nothing(sqlite_ops: OpsClient) -> None:
+    wrong_field = sqlite_ops.client.post(
+        "/v1/kb/documents", headers=sqlite_ops.headers, files=[("file", ("guide.md", MANUAL))]
+    )
+    empty = sqlite_ops.upload(("good.md", MANUAL), ("blank.md", b""))
+    for response, words in ((wrong_field, "fields named 'files'"), (empty, "blank.md: the file is empty")):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input" and words in error["message"]
     assert sqlite_ops.client.get("/v1/kb/documents", headers=sqlite_ops.headers).json() == []
 
 

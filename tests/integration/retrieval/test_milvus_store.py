@@ -82,11 +82,16 @@ def test_upserting_the_same_chunks_twice_keeps_one_copy(store: MilvusVectorStore
 def test_a_new_version_replaces_the_old_one(store: MilvusVectorStore, ws: str) -> None:
     store.upsert(ws, [record(ws, "doc", i, f"old text about gaskets {i}", version=1) for i in range(3)])
     store.upsert(ws, [record(ws, "doc", i, f"new text about valves {i}", version=2) for i in range(2)])
-    store.delete_document(ws, "doc", keep_version=2)
+    store.delete_document(ws, "doc", keep_versions=[2])
 
     assert store.count(ws, "doc") == 2
     assert store.search(ws, "sparse", "gaskets", 10) == []
     assert {h.version for h in store.search(ws, "sparse", "valves", 10)} == {2}
+    store.upsert(ws, [record(ws, "doc", i, f"newer text about hoses {i}", version=3) for i in range(4)])
+    store.delete_document(ws, "doc", keep_versions=[2, 3])  # a served version and the one replacing it
+    assert store.count(ws, "doc") == 6
+    store.delete_document(ws, "doc", keep_versions=[3])
+    assert {h.version for h in store.search(ws, "sparse", "valves hoses", 10)} == {3}
     store.delete_document(ws, "doc")
     assert store.count(ws) == 0
 
