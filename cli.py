@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--only",
         default="",
-        help="conversation suite: comma-separated parts to run (doc2dial,voice,latency,mtrag; default all)",
+        help="comma-separated parts to run (retrieval: emanual,stackfaq,grocery; conversation: "
+        "doc2dial,voice,latency,mtrag; default all)",
     )
     ev.set_defaults(handler=_cmd_eval)
 

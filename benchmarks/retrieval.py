@@ -7,7 +7,10 @@ For text, five rankings of the same two retriever lists (depth 50) per question:
 (that, reranked by the process's :class:`retrieval.rerank.EvidenceReranker`, as the chat turn and
 ``/v1/kb/search`` do). The reranker's gain is ``fused+rerank`` minus ``fused``.
 
-- emanual TV: section-level recall@1/5/10 over the 483 questions whose gold came from the answer text.
+- emanual TV: section-level recall@1/5/10 over the 483 questions whose gold came from the answer text, and
+  over the 458 of them whose answer is more than "Yes" (:func:`benchmarks.datasets.has_answer_text`); first
+  with the TV manual alone (the data README's setting, which its baselines and the issue's target use), then
+  with the 38 distractor manuals ingested beside it.
 - stackfaq: FAQ-level recall@1/5 over the 1,374 paraphrased queries.
 - grocery: product-level top-1/top-5 for in-store photos (400 sampled from test/) against the 81 products.
 - ingest throughput (chunks/s through Celery) for the TV manual plus the 38 distractor manuals, and search
@@ -32,6 +35,7 @@ from retrieval.protocol import Hit
 
 DEPTH = 50  # chunks retrieved per query before rolling up to sections/documents
 RANKINGS = ("bm25", "dense", "fused_rrf", "fused", "fused+rerank")
+PARTS = ("emanual", "stackfaq", "grocery")
 
 
 def recall_at(ranked: Sequence[Sequence[str]], gold: Sequence[frozenset[str]], k: int) -> float:
@@ -122,30 +126,37 @@ def faq_mapper(stack: EvalStack, workspace: str, by_question: dict[str, str]) ->
 
 
 def run_emanual(stack: EvalStack, root: Path, workdir: Path, quick: bool) -> dict[str, Any]:
+    """The TV manual alone, then with the distractor manuals (skipped by ``quick``) added to the same workspace;
+    the ingest figures cover both ingests together."""
     workspace = "emanual"
-    files = [ds.write_tv_manual(root, workdir)]
-    if not quick:
-        files += ds.write_distractor_manuals(root, workdir)
-    report = stack.ingest(workspace, files)
-    sections = ds.tv_sections(root)
     questions = ds.tv_questions(root)
     if quick:
         questions = questions[::8]
+    sections = ds.tv_sections(root)
+    reports = [stack.ingest(workspace, [ds.write_tv_manual(root, workdir)])]
     unit_of = section_mapper(stack, workspace, sections)
-    figures, _ = evaluate_text(stack, workspace, questions, unit_of, ks=(1, 5, 10))
-    latencies = _latencies(stack, workspace, [q.text for q in questions[:200]])
-    return {
+    alone, alone_answered = evaluate_text(stack, workspace, questions, unit_of, (1, 5, 10), ds.has_answer_text)
+    result: dict[str, Any] = {
         "questions": len(questions),
-        "recall": figures,
-        "ingest": {
-            "documents": report.documents,
-            "chunks": report.chunks,
-            "seconds": round(report.seconds, 1),
-            "chunks_per_second": round(report.chunks_per_second, 2),
-            "failed": report.failed,
-        },
-        "search_latency_ms": latencies,
+        "questions_with_answer_text": sum(1 for q in questions if ds.has_answer_text(q)),
+        "recall_tv_manual_alone": alone,
+        "recall_tv_manual_alone_answer_text": alone_answered,
     }
+    if not quick:
+        reports.append(stack.ingest(workspace, ds.write_distractor_manuals(root, workdir)))
+        unit_of = section_mapper(stack, workspace, sections)
+        crowded, crowded_answered = evaluate_text(stack, workspace, questions, unit_of, (1, 5, 10), ds.has_answer_text)
+        result |= {"recall": crowded, "recall_answer_text": crowded_answered}
+    chunks, seconds = sum(r.chunks for r in reports), sum(r.seconds for r in reports)
+    result["ingest"] = {
+        "documents": sum(r.documents for r in reports),
+        "chunks": chunks,
+        "seconds": round(seconds, 1),
+        "chunks_per_second": round(chunks / seconds, 2) if seconds else 0.0,
+        "failed": [f for r in reports for f in r.failed],
+    }
+    result["search_latency_ms"] = _latencies(stack, workspace, [q.text for q in questions[:200]])
+    return result
 
 
 def _latencies(stack: EvalStack, workspace: str, texts: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -226,9 +237,11 @@ def run_grocery(stack: EvalStack, root: Path, workdir: Path, quick: bool, split:
     return {"split": split, "queries": len(queries), "kb_documents": report.documents, "accuracy": figures}
 
 
-def run(stack: EvalStack, root: Path, workdir: Path, quick: bool) -> dict[str, Any]:
+def run(stack: EvalStack, root: Path, workdir: Path, quick: bool, parts: Sequence[str] = PARTS) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, suite in (("emanual", run_emanual), ("stackfaq", run_stackfaq), ("grocery", run_grocery)):
+        if name not in parts:
+            continue
         sub = workdir / name
         sub.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
@@ -248,9 +261,17 @@ BASELINES = {
 def print_report(results: dict[str, Any]) -> None:
     e = results.get("emanual")
     if e:
-        print(f"\nemanual TV ({e['questions']} questions), section-level recall")
-        _print_recall(e["recall"])
+        n, answered = e["questions"], e["questions_with_answer_text"]
+        print(f"\nemanual TV ({n} questions), section-level recall, the TV manual alone")
+        _print_recall(e["recall_tv_manual_alone"])
+        print(f"  ... over the {answered} whose answer is more than 'Yes' (the others' gold is noise)")
+        _print_recall(e["recall_tv_manual_alone_answer_text"])
         print(f"  reference: {BASELINES['emanual']}")
+        if "recall" in e:
+            print(f"emanual TV ({n} questions), with the distractor manuals in the same workspace")
+            _print_recall(e["recall"])
+            print(f"  ... over the {answered} whose answer is more than 'Yes'")
+            _print_recall(e["recall_answer_text"])
         i = e["ingest"]
         print(
             f"  ingest: {i['documents']} documents, {i['chunks']} chunks in {i['seconds']}s = "

@@ -18,15 +18,16 @@ SUITES = ("retrieval", "conversation")
 
 
 def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool, only: Sequence[str] = ()) -> int:
-    """Run ``suite`` (or all); ``only`` narrows the conversation suite to some of its parts."""
+    """Run ``suite`` (or all); ``only`` narrows a suite to some of its parts."""
     if suite not in (*SUITES, "all"):
         print(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)} or all", file=sys.stderr)
         return 2
-    from benchmarks.conversation import PARTS
-
-    unknown = sorted(set(only) - set(PARTS))
+    parts = _parts()
+    suites = SUITES if suite == "all" else (suite,)
+    known = [p for name in suites for p in parts[name]]
+    unknown = sorted(set(only) - set(known))
     if unknown:
-        print(f"unknown part(s) {', '.join(unknown)}; the conversation suite has {', '.join(PARTS)}", file=sys.stderr)
+        print(f"unknown part(s) {', '.join(unknown)}; {suite} has {', '.join(known)}", file=sys.stderr)
         return 2
     try:
         root = ds.data_root(data_dir)
@@ -37,9 +38,12 @@ def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool, o
         )
         return 2
     results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick}
-    for name in SUITES if suite == "all" else (suite,):
+    for name in suites:
         started = time.perf_counter()
-        results[name] = _run_one(name, root, quick, tuple(only) or PARTS)
+        chosen = [p for p in parts[name] if p in only] if only else list(parts[name])
+        if not chosen:
+            continue
+        results[name] = _run_one(name, root, quick, chosen)
         results[name]["wall_seconds"] = round(time.perf_counter() - started, 1)
     OUT_DIR.mkdir(exist_ok=True)
     path = OUT_DIR / f"{suite}-{datetime.now(UTC):%Y%m%dT%H%M%S}{'-quick' if quick else ''}.json"
@@ -52,6 +56,12 @@ def run_suite(suite: str, *, data_dir: str | None, as_json: bool, quick: bool, o
     return 0
 
 
+def _parts() -> dict[str, Sequence[str]]:
+    from benchmarks import conversation, retrieval
+
+    return {"retrieval": retrieval.PARTS, "conversation": conversation.PARTS}
+
+
 def _run_one(name: str, root: Path, quick: bool, parts: Sequence[str]) -> dict[str, Any]:
     from benchmarks.harness import eval_stack
 
@@ -59,7 +69,7 @@ def _run_one(name: str, root: Path, quick: bool, parts: Sequence[str]) -> dict[s
         if name == "retrieval":
             from benchmarks import retrieval
 
-            return retrieval.run(stack, root, Path(work), quick)
+            return retrieval.run(stack, root, Path(work), quick, parts)
         from benchmarks import conversation
 
         return conversation.run(stack, root, Path(work), quick, parts)
