@@ -28,6 +28,7 @@ class Decision:
     kind: DecisionKind
     reason: str | None  # escalation reason (DESIGN.md list) or, for clarify, what is unclear
     detail: str = ""
+    subject: str | None = None  # clarify: the phrase to ask about ("the fast food chain"), when known
 
 
 def decide(
@@ -51,5 +52,8 @@ def decide(
     if evidence.out_of_scope:  # no clarification helps when nothing in the knowledge base is about it
         return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")
     if evidence.underspecified:
-        return Decision("clarify", "underspecified", f"answerability {score:.2f}; the question leaves its subject open")
+        detail = f"answerability {score:.2f}; the question leaves its subject open"
+        if evidence.unclear:
+            detail += f" ({evidence.unclear!r})"
+        return Decision("clarify", "underspecified", detail, subject=evidence.unclear)
     return Decision("escalate", "no_evidence", f"answerability {score:.2f} < {settings.answer_threshold:.2f}")

@@ -48,6 +48,7 @@ class Evidence:
     visual_tags: list[str] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    unclear: str | None = None  # what the question leaves open ("the fast food chain"), when underspecified
 
     def passages(self, limit: int = PASSAGES, margin: float | None = None) -> list[Passage]:
         """The best ``limit`` hits as numbered passages; with ``margin``, only those whose score is within
@@ -141,13 +142,15 @@ def gather_evidence(
     started = time.perf_counter()
     stored = candidate_sentence_vectors(session, workspace_id, hits)
     conversation = conversation_query(history, HISTORY, question) if question else ""
-    scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored, conversation)
+    earlier = [text for _, text in history]
+    scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored, conversation, earlier)
     timings["rerank_and_score"] = _ms(started)
     return Evidence(
         query=query,
         hits=scored.hits,
         answerability=scored.answerability,
         underspecified=scored.underspecified,
+        unclear=scored.unclear,
         out_of_scope=scored.out_of_scope,
         bodies=bodies,
         history=[(role, text) for role, text in history],

@@ -23,6 +23,7 @@ from functools import lru_cache
 from kb.runtime import Runtime
 from kb.search import reranker_for
 from kg.extract import SPECIFIC_TYPES
+from kg.followup import unresolved_reference
 from kg.types import TurnContext
 from retrieval.answerability import (
     AnswerabilityModel,
@@ -41,6 +42,7 @@ class Judgement:
     underspecified: bool  # the question leaves its subject open (ask, rather than escalate)
     out_of_scope: bool  # nothing retrieved shares a content term with the question
     features: dict[str, float] = field(default_factory=dict)
+    unclear: str | None = None  # the phrase the question leaves open ("the fast food chain"), when it is known
 
 
 class Judge:
@@ -66,28 +68,33 @@ class Judge:
         context: TurnContext,
         stored: Mapping[str, bytes] | None = None,
         conversation: str = "",
+        earlier: Sequence[str] = (),
     ) -> Judgement:
         """``hits`` fused best first; ``bodies`` is accepted for the caller's convenience but the features
         are computed on the hits' indexed text, as the models were fitted. ``stored``: the candidates'
         sentence vectors made at ingest (:meth:`retrieval.rerank.Reranker.rerank`). ``conversation``: the
         conversation query (:func:`kg.expansion.conversation_query`; empty on a first turn), whose evidence joins
-        the order. A photo turn keeps the first stage's order (the reranker was fitted on text evidence only)
+        the order. ``earlier``: the conversation's earlier turns (customer and bot), for a "the X" they never
+        named. A photo turn keeps the first stage's order (the reranker was fitted on text evidence only)
         but is still scored."""
         text = query.strip()
         ranked = list(hits)
         if text and ranked:
             photo = any(IMAGE_LISTS & set(h.ranks) for h in ranked)
             ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored, context=conversation)
-        row = answerability_features(text, ranked)
-        score = self.answerability.score(text, ranked) if ranked else 0.0
+        unclear = unresolved_reference(text, earlier)
+        row = answerability_features(text, ranked, unclear is not None)
+        score = self.answerability.score(text, ranked, unclear is not None) if ranked else 0.0
         p_under = self.underspecified.score(text, row)
         features = {**row, "answerability": score, "underspecified": p_under}
+        underspecified = p_under >= self.clarify_threshold and not _names_its_subject(context)
         return Judgement(
             hits=ranked,
             answerability=score,
-            underspecified=p_under >= self.clarify_threshold and not _names_its_subject(context),
+            underspecified=underspecified,
             out_of_scope=not ranked or row["coverage_union"] == 0.0,
             features=features,
+            unclear=unclear if underspecified else None,
         )
 
 

@@ -41,6 +41,9 @@ def canned_reply(decision: Decision, norm: NormalisedTurn, options: list[str] | 
             return _CLARIFY_TEXT[decision.reason or ""]
         if options and len(options) >= 2:
             return f"Could you tell me a bit more? Do you mean {options[0]!r} or {options[1]!r}?"
+        if decision.subject:
+            subject = _without_determiner(decision.subject)
+            return f"Which {subject} do you mean? Tell me a little more and I'll look again."
         return "Could you tell me a bit more: which product, feature or error is this about?"
     return ""
 
@@ -112,3 +115,9 @@ def answer_turn(
     message.text = answer.text
     message.citations = citations
     return bool(citations)
+
+
+def _without_determiner(phrase: str) -> str:
+    """ "the fast food chain" -> "fast food chain" (the reply supplies its own "which")."""
+    first, _, rest = phrase.partition(" ")
+    return rest if rest and first.lower() in ("the", "this", "these", "those") else phrase

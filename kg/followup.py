@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.extract import SPECIFIC_TYPES, Entity, extract_entities
-from kg.text import ACTION_VERBS, content_words, norm_word, tokens
+from kg.text import ACTION_VERBS, content_words, is_content_word, norm_word, tokens
 from kg.types import FocusEntity
+from retrieval.text_features import stem
 
 # Words that point back at something said before.
 _ANAPHORA = frozenset(
@@ -113,6 +114,46 @@ def reverses(turn_text: str, previous_turn: str) -> bool:
     words = {t.lower for t in tokens(turn_text)}
     before = {t.lower for t in tokens(previous_turn)}
     return bool(words & _OBJECT_PRONOUNS) and any(_OPPOSITE.get(w) in before for w in words)
+
+
+# Determiners that point at one particular thing ("the fast food chain", "this language"). "that" is left out:
+# it is as often a conjunction ("I heard that taxes rise") as a determiner.
+_DEFINITE = frozenset({"the", "this", "these", "those"})
+# Words after "the" that make a phrase about no particular thing ("the best way", "the same", "the difference").
+_NOT_A_SUBJECT = frozenset(
+    "best worst most least same other following whole entire main difference differences way ways time world rest "
+    "number amount average".split()
+)
+_PHRASE_WORDS = 3
+
+
+def unresolved_reference(question: str, earlier_turns: Sequence[str]) -> str | None:
+    """The first "the / this / these / those X" of ``question`` none of whose words an earlier turn used, or
+    None. Asked after a turn about disaster aid, "How did the fast food chain establish itself?" means one
+    particular chain the conversation never named: ask which, rather than guess. On a first turn every such
+    phrase is unresolved; the caller weighs that (a phrase naming a product or an error code says enough).
+    The phrase is returned as written (up to three content words after the determiner)."""
+    said = {stem(w) for turn in earlier_turns for w in content_words(turn)}
+    found = tokens(question)
+    for i, token in enumerate(found):
+        if token.lower not in _DEFINITE:
+            continue
+        phrase = []
+        previous = token
+        for following in found[i + 1 : i + 1 + _PHRASE_WORDS]:
+            if (
+                question[previous.end : following.start].strip()
+                or not is_content_word(following.lower)
+                or following.lower.endswith("ly")
+            ):
+                break  # punctuation, a function word, a verb or an adverb ends the phrase
+            phrase.append(following)
+            previous = following
+        if not phrase or phrase[0].lower in _NOT_A_SUBJECT:
+            continue
+        if not any(stem(norm_word(t.text)) in said for t in phrase):
+            return question[token.start : phrase[-1].end]
+    return None
 
 
 def is_followup(turn_text: str, entities: Sequence[Entity] | None = None) -> bool:

@@ -17,6 +17,7 @@ from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
 from chat.judge import Judge
 from chat.policy import PolicyVerdict
+from chat.replies import canned_reply
 from core.models import Conversation
 from core.settings import Settings
 from kg.types import TurnContext
@@ -81,6 +82,16 @@ def test_a_question_that_points_back_is_underspecified() -> None:
     assert out.underspecified and out.features["underspecified"] >= 0.5
 
 
+def test_an_underspecified_question_carries_the_phrase_it_leaves_open() -> None:
+    earlier = ["How do I record a show?", "Press the record button."]
+    vague = judge().assess("Does the Bravia receiver work with it?", CANDIDATES, {}, CONTEXT, earlier=earlier)
+    assert vague.underspecified and vague.unclear == "the Bravia receiver"
+    assert vague.features["unresolved"] == 1.0
+    named = judge().assess("Can the recording be cancelled with it?", CANDIDATES, {}, CONTEXT, earlier=earlier)
+    assert named.underspecified and named.unclear is None  # "the recording": said before
+    assert named.features["unresolved"] == 0.0
+
+
 def test_a_photo_turn_keeps_the_first_stage_order_but_is_scored() -> None:
     photo = [hit("a", CANDIDATES[0].text, 0.9, {"visual": 1}), *CANDIDATES[1:]]
     out = judge().assess("cancel a scheduled recording", photo, {}, CONTEXT)
@@ -105,3 +116,15 @@ def test_decide_answers_asks_or_escalates_on_the_thresholds() -> None:
     assert decide(none, evidence(0.0, False, out_of_scope=True), turn, fresh, settings).reason == "out_of_scope"
     tired = Conversation(failed_turns=settings.max_failed_turns)
     assert decide(none, evidence(at - 0.01, True), turn, tired, settings).reason == "repeated_failure"
+
+
+def test_a_clarifying_question_asks_about_the_phrase_left_open() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    vague = evidence(settings.answer_threshold - 0.01, True)
+    vague.unclear = "the fast food chain"
+    decision = decide(PolicyVerdict("none"), vague, NormalisedTurn(text="q"), Conversation(failed_turns=0), settings)
+    assert decision.kind == "clarify" and decision.subject == "the fast food chain"
+    assert canned_reply(decision, NormalisedTurn(text="q")).startswith("Which fast food chain do you mean?")
+    vague.unclear = None
+    plain = decide(PolicyVerdict("none"), vague, NormalisedTurn(text="q"), Conversation(failed_turns=0), settings)
+    assert "which product, feature or error" in canned_reply(plain, NormalisedTurn(text="q"))

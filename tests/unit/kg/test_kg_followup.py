@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.extract import extract_entities
-from kg.followup import RewriteConfig, detect_followup, is_followup, reverses, rewrite_query
+from kg.followup import RewriteConfig, detect_followup, is_followup, reverses, rewrite_query, unresolved_reference
 from kg.memory import Mention, compute_focus
 from kg.types import FocusEntity
 
@@ -171,3 +171,26 @@ def test_undoing_the_previous_request_carries_what_it_acted_on() -> None:
     assert "ionizer" in rewritten
     kept_to_itself = rewrite_query("and how do I turn it off again?", [], ["How often should I change the cartridge?"])
     assert "cartridge" not in kept_to_itself
+
+
+@pytest.mark.parametrize(
+    ("question", "earlier", "phrase"),
+    [
+        # A new subject, pointed at as if it had been named (MTRAG-UN's underspecified turns are like these).
+        (
+            "How did the fast food chain establish a presence in the United States?",
+            ["What decides how much aid FEMA provides?"],
+            "the fast food chain",
+        ),
+        ("Where is this language officially spoken?", ["How do reliquaries look?"], "this language"),
+        # Named before, by the customer or by the bot: resolved.
+        ("What is the current price of the bond?", ["And bond price?", "The bond price is what you pay today."], None),
+        ("How do I pair the remote?", ["My Smart Remote stopped working."], None),
+        # Phrases about no particular thing.
+        ("What is the best way to reset my router?", [], None),
+        ("Is the difference noticeable?", ["Compare QLED and OLED."], None),
+        ("Do I need a licence?", ["Fishing in Maine."], None),
+    ],
+)
+def test_a_particular_thing_nobody_named_is_unresolved(question: str, earlier: list[str], phrase: str | None) -> None:
+    assert unresolved_reference(question, earlier) == phrase
