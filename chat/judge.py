@@ -82,19 +82,20 @@ class Judge:
         if text and ranked:
             photo = any(IMAGE_LISTS & set(h.ranks) for h in ranked)
             ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored, context=conversation)
-        unclear = unresolved_reference(text, earlier)
-        row = answerability_features(text, ranked, unclear is not None)
-        score = self.answerability.score(text, ranked, unclear is not None) if ranked else 0.0
+        row = answerability_features(text, ranked)
+        score = self.answerability.score(text, ranked) if ranked else 0.0
         p_under = self.underspecified.score(text, row)
         features = {**row, "answerability": score, "underspecified": p_under}
         underspecified = p_under >= self.clarify_threshold and not _names_its_subject(context)
+        # What to ask about, in a follow-up only: "the warranty" opening a conversation is the company's warranty.
+        unclear = unresolved_reference(text, earlier) if underspecified and earlier else None
         return Judgement(
             hits=ranked,
             answerability=score,
             underspecified=underspecified,
             out_of_scope=not ranked or row["coverage_union"] == 0.0,
             features=features,
-            unclear=unclear if underspecified else None,
+            unclear=unclear,
         )
 
 

@@ -99,12 +99,12 @@ class Settings(BaseSettings):
         "(chat.vocabulary); the transcript is stored and shown as heard either way.",
     )
     answer_threshold: float = Field(
-        default=0.8278,
+        default=0.7852,
         description="Answerability probability at or above which the bot answers. Calibrated, not guessed: the "
         "lowest score keeping precision >= 0.90 on 'answer' (out-of-fold) over MTRAG-UN's tune half, on the "
         "evidence the turn path computes (benchmarks/tune/mtrag_turns.py, then benchmarks/tune/fit_answerability.py "
         "--records), stored with the model in retrieval/calibration/answerability.json; on the held-out report "
-        "half it gives precision 0.868 (0.941 if a partial answer counts as right) and recall 0.461.",
+        "half it gives precision 0.787 (0.876 if a partial answer counts as right) and recall 0.547.",
     )
     clarify_threshold: float = Field(
         default=0.2347,

@@ -130,9 +130,10 @@ _PHRASE_WORDS = 3
 def unresolved_reference(question: str, earlier_turns: Sequence[str]) -> str | None:
     """The first "the / this / these / those X" of ``question`` none of whose words an earlier turn used, or
     None. Asked after a turn about disaster aid, "How did the fast food chain establish itself?" means one
-    particular chain the conversation never named: ask which, rather than guess. On a first turn every such
-    phrase is unresolved; the caller weighs that (a phrase naming a product or an error code says enough).
-    The phrase is returned as written (up to three content words after the determiner)."""
+    particular chain the conversation never named: ask which, rather than guess. With no earlier turns every
+    such phrase is unresolved: callers ask only of follow-ups ("How long is the warranty?" opening a
+    conversation means the company's warranty). The phrase is returned as written (up to three content words
+    after the determiner)."""
     said = {stem(w) for turn in earlier_turns for w in content_words(turn)}
     found = tokens(question)
     for i, token in enumerate(found):

@@ -12,11 +12,7 @@ Features (computed from the question and the reranked hits, no model of its own)
   BM25 evidence did not match at all (typically the name of a thing the knowledge base does not cover);
 - ``agreement``: whether BM25 and dense both returned the best candidate;
 - ``short_question``: 1 for a question with at most two content terms ("Regional differences", "and the
-  fee?"), which is more often underspecified than answerable;
-- ``unresolved``: the question points at a particular thing no earlier turn named ("How did the fast food
-  chain grow?" after a turn about disaster aid; :func:`kg.followup.unresolved_reference`): whatever the
-  passages say, they are about *a* chain, maybe not the customer's;
-- ``pronoun``, ``deictic``: a pronoun, or "this / that X", that leans on the conversation.
+  fee?"), which is more often underspecified than answerable.
 
 A logistic model maps them to a probability; its coefficients and the decision threshold are fitted on
 MTRAG-UN (answerable vs unanswerable/underspecified, over its closed passage pool) by
@@ -54,9 +50,6 @@ FEATURES = (
     "missing_rare",
     "agreement",
     "short_question",
-    "unresolved",
-    "pronoun",
-    "deictic",
 )
 DEFAULT_PATH = CALIBRATION_DIR / "answerability.json"
 UNDERSPECIFIED_PATH = CALIBRATION_DIR / "underspecified.json"
@@ -76,31 +69,18 @@ _DEICTIC = re.compile(r"\b(?:this|that|these|those|the same|such|said)\s+[^\W\d_
 
 @runtime_checkable
 class AnswerabilityScorer(Protocol):
-    def score(self, question: str, hits: Sequence[Hit], unresolved: bool) -> float:
-        """Probability in [0, 1] that ``hits`` (reranked, best first) hold the answer to ``question``;
-        ``unresolved``: the question points at something no earlier turn named."""
+    def score(self, question: str, hits: Sequence[Hit]) -> float:
+        """Probability in [0, 1] that ``hits`` (reranked, best first) hold the answer to ``question``."""
         ...
 
 
-def question_cues(question: str, unresolved: bool) -> dict[str, float]:
-    """The features of :data:`FEATURES` that the question's wording gives, whatever was retrieved."""
-    tokens = words(question)
-    return {
-        "unresolved": float(unresolved),
-        "pronoun": float(any(t in _PRONOUNS for t in tokens)),
-        "deictic": float(bool(_DEICTIC.search(question))),
-    }
-
-
-def answerability_features(question: str, hits: Sequence[Hit], unresolved: bool) -> dict[str, float]:
+def answerability_features(question: str, hits: Sequence[Hit]) -> dict[str, float]:
     """The feature row for ``hits`` as returned by :class:`retrieval.rerank.EvidenceReranker` (other hits
-    work too: a missing feature reads as 0). ``unresolved``: see the module's docstring."""
+    work too: a missing feature reads as 0)."""
     terms = content_terms(question)
-    cues = question_cues(question, unresolved)
     top = list(hits[:TOP])
     if not top:
-        empty = dict.fromkeys(FEATURES, 0.0) | {"short_question": float(len(terms) <= 2), "missing_rare": 1.0}
-        return empty | cues
+        return dict.fromkeys(FEATURES, 0.0) | {"short_question": float(len(terms) <= 2), "missing_rare": 1.0}
     first = top[0]
     second = top[1].scores.get(RERANK, top[1].score) if len(top) > 1 else None
     first_score = first.scores.get(RERANK, first.score)
@@ -117,7 +97,6 @@ def answerability_features(question: str, hits: Sequence[Hit], unresolved: bool)
         "missing_rare": len(missing) / len(terms) if terms else 0.0,
         "agreement": float({"dense", "sparse"} <= set(first.ranks)),
         "short_question": float(len(terms) <= 2),
-        **cues,
     }
 
 
@@ -173,8 +152,8 @@ class AnswerabilityModel:
     def load(cls, path: Path = DEFAULT_PATH) -> AnswerabilityModel:
         return cls(*_load_with_threshold(path))
 
-    def score(self, question: str, hits: Sequence[Hit], unresolved: bool) -> float:
-        return sigmoid(self.weights.apply(answerability_features(question, hits, unresolved)))
+    def score(self, question: str, hits: Sequence[Hit]) -> float:
+        return sigmoid(self.weights.apply(answerability_features(question, hits)))
 
-    def answerable(self, question: str, hits: Sequence[Hit], unresolved: bool) -> bool:
-        return self.score(question, hits, unresolved) >= self.threshold
+    def answerable(self, question: str, hits: Sequence[Hit]) -> bool:
+        return self.score(question, hits) >= self.threshold

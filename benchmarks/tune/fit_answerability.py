@@ -45,7 +45,6 @@ from benchmarks.tune.mtrag_answers import in_tune_half
 from benchmarks.tune.retrieval_dev import DATA, Corpus, MiniLM, Question, first_stage, index_corpus
 from ingest.types import Block, ParsedDocument
 from kb.search import RERANK_CANDIDATES
-from kg.followup import unresolved_reference
 from retrieval.answerability import (
     DEFAULT_PATH,
     FEATURES,
@@ -53,7 +52,6 @@ from retrieval.answerability import (
     UNDERSPECIFIED_PATH,
     AnswerabilityModel,
     answerability_features,
-    question_cues,
     underspecified_features,
 )
 from retrieval.fusion import first_stage_fusion
@@ -67,19 +65,6 @@ TASKS = DATA / "mtrag" / "mtragun-human" / "generation_tasks" / "reference.jsonl
 
 def conversations(path: Path = TASKS) -> list[str]:
     return [json.loads(x)["conversation_id"] for x in path.read_text(encoding="utf-8").splitlines() if x]
-
-
-def earlier_turns(path: Path = TASKS) -> dict[str, list[str]]:
-    """Task id -> the texts of its earlier turns (user and agent), the last ``HISTORY_MESSAGES`` as a live turn
-    hands them on."""
-    from chat.turn import HISTORY_MESSAGES
-
-    tasks = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
-    return {t["task_id"]: [turn["text"] for turn in t["input"][:-1]][-HISTORY_MESSAGES:] for t in tasks}
-
-
-def unresolved(question: str, earlier: Sequence[str]) -> bool:
-    return unresolved_reference(question, earlier) is not None
 
 
 def mtrag(root: Path = DATA) -> tuple[Corpus, list[str]]:
@@ -145,7 +130,6 @@ def tasks_and_rows(args: argparse.Namespace) -> tuple[list[dict[str, float]], li
     model = MiniLM()
     reranker = EvidenceReranker(model.encode, default_weights(), max_candidates=RERANK_CANDIDATES)
     corpus, labels = mtrag()
-    earlier = list(earlier_turns().values())  # file order, as mtrag() reads the tasks
     rows: list[dict[str, float]] = []
     under_rows: list[dict[str, float]] = []
     with (
@@ -157,13 +141,12 @@ def tasks_and_rows(args: argparse.Namespace) -> tuple[list[dict[str, float]], li
         started = time.perf_counter()
         index_corpus(store, corpus, "mtrag", model, args.chunk_tokens, args.overlap_tokens)
         lists = first_stage(store, "mtrag", corpus.questions, model, args.depth)
-        for question, ranked, before in zip(corpus.questions, lists, earlier, strict=True):
+        for question, ranked in zip(corpus.questions, lists, strict=True):
             fused = first_stage_fusion(ranked, rrf_k=60, limit=args.depth)
             reranked = reranker.rerank(question.text, fused)
-            last = question.extra["last_turn"]
-            row = answerability_features(last, reranked, unresolved(last, before))
+            row = answerability_features(question.extra["last_turn"], reranked)
             rows.append(row)
-            under_rows.append(underspecified_features(last, row))
+            under_rows.append(underspecified_features(question.extra["last_turn"], row))
         model.save()
         store.close()
     print(f"mtrag: {len(rows)} tasks, {time.perf_counter() - started:.0f}s", flush=True)
@@ -179,13 +162,7 @@ def product_path_rows(
     from benchmarks.tune.records import read_records
 
     records: list[TaskRecord] = read_records(path, TaskRecord)
-    before = earlier_turns()
-    # The question's cues from its words and the task's earlier turns (records collected before they were
-    # features lack them; for later ones this recomputes the same values).
-    rows = [
-        {f: r.features.get(f, 0.0) for f in FEATURES} | question_cues(r.query, unresolved(r.query, before[r.task_id]))
-        for r in records
-    ]
+    rows = [{f: r.features.get(f, 0.0) for f in FEATURES} for r in records]
     under_rows = [underspecified_features(r.query, row) for r, row in zip(records, rows, strict=True)]
     print(f"mtrag: {len(records)} tasks from the product turn path ({path})", flush=True)
     return rows, under_rows, [r.label for r in records], [r.conversation_id for r in records]
