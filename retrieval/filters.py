@@ -89,21 +89,21 @@ def eq(field: FilterField, value: Value) -> str:
     return f"{field} == {literal(field, value)}"
 
 
-def ne(field: FilterField, value: Value) -> str:
-    return f"{field} != {literal(field, value)}"
-
-
 def in_(field: FilterField, values: Iterable[Value]) -> str:
     """``field in [...]``; an empty list matches nothing (Milvus accepts ``in []``)."""
-    rendered = [literal(field, v) for v in values]
-    if len(rendered) > MAX_IN_VALUES:
-        raise InvalidInput(f"at most {MAX_IN_VALUES} values in one filter, got {len(rendered)}")
-    return f"{field} in [{', '.join(rendered)}]"
+    return _membership(field, "in", values)
 
 
 def not_in(field: FilterField, values: Iterable[Value]) -> str:
     """``field not in [...]``; an empty list matches everything."""
-    return in_(field, values).replace(" in [", " not in [", 1)
+    return _membership(field, "not in", values)
+
+
+def _membership(field: FilterField, operator: str, values: Iterable[Value]) -> str:
+    rendered = [literal(field, v) for v in values]
+    if len(rendered) > MAX_IN_VALUES:
+        raise InvalidInput(f"at most {MAX_IN_VALUES} values in one filter, got {len(rendered)}")
+    return f"{field} {operator} [{', '.join(rendered)}]"
 
 
 def and_(*clauses: str) -> str:
