@@ -116,7 +116,6 @@ class Document(Base):
     # a failed re-upload never takes the served version away. Its file is kept until a newer version is indexed.
     indexed_version: Mapped[int] = mapped_column(Integer, default=0)
     indexed_blob_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    indexed_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     ingest_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     origin: Mapped[str] = mapped_column(String(32), default="upload")  # upload | resolution

@@ -91,7 +91,6 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
         doc.chunk_count = len(records)
         doc.indexed_version = job.version
         doc.indexed_blob_key = job.blob_key
-        doc.indexed_sha256 = doc.sha256
         doc.indexed_at = utcnow()
         doc.ingest_seconds = seconds
         doc.error = None
@@ -154,7 +153,7 @@ def _fail_claimed(session: Session, runtime: Runtime, doc: Document, reason: str
         doc.error = reason
         doc.chunk_count = 0
         doc.indexed_version = 0
-        doc.indexed_blob_key = doc.indexed_sha256 = None
+        doc.indexed_blob_key = None
         session.query(Chunk).filter(Chunk.document_id == doc.id).delete()
         runtime.graph.remove_document(session, doc.workspace_id, doc.id)
     log.warning("document %s (%s) v%d failed: %s", doc.id, doc.filename, doc.version, doc.error)

@@ -1,4 +1,4 @@
-"""documents.indexed_blob_key / indexed_sha256: the file behind the version search serves
+"""documents.indexed_blob_key: the file behind the version search serves
 
 Revision ID: 0003
 Revises: 0002
@@ -22,25 +22,20 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("indexed_blob_key", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("indexed_sha256", sa.String(length=64), nullable=True))
     documents = sa.table(
         "documents",
-        sa.column("status", sa.String),
         sa.column("version", sa.Integer),
         sa.column("indexed_version", sa.Integer),
         sa.column("blob_key", sa.String),
-        sa.column("sha256", sa.String),
         sa.column("indexed_blob_key", sa.String),
-        sa.column("indexed_sha256", sa.String),
     )
     op.execute(
         documents.update()
         .where(documents.c.indexed_version == documents.c.version, documents.c.indexed_version > 0)
-        .values(indexed_blob_key=documents.c.blob_key, indexed_sha256=documents.c.sha256)
+        .values(indexed_blob_key=documents.c.blob_key)
     )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_column("indexed_sha256")
         batch_op.drop_column("indexed_blob_key")
