@@ -16,6 +16,7 @@ from generation.guardrails import assemble_answer, quotable_text
 from generation.protocol import Answer, GenerationRequest, Generator, SentenceStreamer
 from kb.runtime import Runtime
 from kb.search import snippet
+from kg.followup import DEFINITE_DETERMINERS
 
 _ESCALATION_TEXT = {
     "customer_asked_for_human": "Of course. I've passed your conversation to a member of our team; they'll reply here.",
@@ -120,4 +121,4 @@ def answer_turn(
 def _without_determiner(phrase: str) -> str:
     """ "the fast food chain" -> "fast food chain" (the reply supplies its own "which")."""
     first, _, rest = phrase.partition(" ")
-    return rest if rest and first.lower() in ("the", "this", "these", "those") else phrase
+    return rest if rest and first.lower() in DEFINITE_DETERMINERS else phrase

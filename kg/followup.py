@@ -118,7 +118,7 @@ def reverses(turn_text: str, previous_turn: str) -> bool:
 
 # Determiners that point at one particular thing ("the fast food chain", "this language"). "that" is left out:
 # it is as often a conjunction ("I heard that taxes rise") as a determiner.
-_DEFINITE = frozenset({"the", "this", "these", "those"})
+DEFINITE_DETERMINERS = frozenset({"the", "this", "these", "those"})
 # Words after "the" that make a phrase about no particular thing ("the best way", "the same", "the difference").
 _NOT_A_SUBJECT = frozenset(
     "best worst most least same other following whole entire main difference differences way ways time world rest "
@@ -137,7 +137,7 @@ def unresolved_reference(question: str, earlier_turns: Sequence[str]) -> str | N
     said = {stem(w) for turn in earlier_turns for w in content_words(turn)}
     found = tokens(question)
     for i, token in enumerate(found):
-        if token.lower not in _DEFINITE:
+        if token.lower not in DEFINITE_DETERMINERS:
             continue
         phrase = []
         previous = token
