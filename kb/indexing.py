@@ -61,9 +61,10 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
         if job.status == "failed":  # make sure a failed document has no vectors but the served ones (idempotent)
             with session_scope(runtime.settings) as session:
                 doc = session.get(Document, document_id)
-                served = (doc.workspace_id, _served(doc)) if doc else None
-            if served:
-                runtime.store.delete_document(served[0], document_id, keep_versions=served[1])
+                found = (doc.workspace_id, _served(doc)) if doc else None
+            if found:
+                workspace_id, served = found
+                runtime.store.delete_document(workspace_id, document_id, keep_versions=served)
         return job
     started = time.perf_counter()
     try:
