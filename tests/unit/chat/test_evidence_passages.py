@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from chat.evidence import Evidence
-from retrieval.protocol import Hit
-
-
-def _hit(n: int, score: float) -> Hit:
-    return Hit(
-        chunk_id=f"c{n}",
-        document_id="manual",
-        source="manual.md",
-        title="Zephyr X200",
-        heading="",
-        page=None,
-        modality="text",
-        text=f"passage {n}",
-        score=score,
-        ranks={},
-        scores={},
-    )
+from tests.support.hits import text_hit
 
 
 def _evidence(*scores: float) -> Evidence:
-    hits = [_hit(n, s) for n, s in enumerate(scores)]
+    hits = [text_hit(f"c{n}", s, "manual") for n, s in enumerate(scores)]
     return Evidence(
         query="q",
         hits=hits,

@@ -6,21 +6,7 @@ import pytest
 
 from core.errors import InvalidInput
 from retrieval.fusion import aggregate, fuse_groups, reciprocal_rank_fusion, score_fusion
-from retrieval.protocol import Hit
-
-
-def hit(chunk: str, score: float, document: str = "doc") -> Hit:
-    return Hit(
-        chunk_id=chunk,
-        document_id=document,
-        source="f.txt",
-        title="T",
-        heading="",
-        page=None,
-        modality="text",
-        text=f"text of {chunk}",
-        score=score,
-    )
+from tests.support.hits import text_hit as hit
 
 
 def test_rrf_scores_follow_the_formula_and_keep_evidence() -> None:
