@@ -67,6 +67,7 @@ class Evidence:
                 page=h.page,
                 text=self.bodies.get(h.chunk_id, h.text),
                 score=float(h.score),
+                heading=h.heading,
             )
             for n, h in enumerate(hits, start=1)
         ]

@@ -3,9 +3,14 @@
 No weights are needed. Each sentence of the top passages is scored against the question by IDF-weighted
 lexical coverage (IDF over the candidate sentences, so words every sentence shares count for little) and,
 when the caller passes an ``encode`` function (e.g. MiniLM), by cosine similarity; better-ranked passages
-and earlier sentences get a mild prior. The best sentence and up to ``max_sentences - 1`` more that score
-close to it are kept, near-duplicates and boilerplate dropped, instruction-like sentences never considered,
-and the answer is put back in reading order. Every sentence cites the passage it came from.
+and earlier sentences get a mild prior. The best sentence comes first, then the sentences that continue its
+paragraph ("E12: the tank is empty. Refill the tank and push it down until it clicks."), then others that
+score close to it, up to ``max_sentences``; near-duplicates and boilerplate dropped, instruction-like
+sentences never considered, and the answer is put back in reading order. Every sentence cites the passage it
+came from.
+
+What is never quoted: a question (an FAQ's question is matched for the sentence after it, its answer), and a
+title or heading line (a short line with no closing punctuation: "BrewMaster 3000 frequently asked questions").
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from generation.guardrails import (
     to_plain_text,
 )
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
-from generation.text import content_terms, split_sentences
+from generation.text import content_terms, split_sentences, stem
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -64,8 +69,21 @@ class ExtractiveConfig:
     passage_weight: float = 0.0  # share of lexical relevance that comes from the whole passage (title included)
     rank_decay: float = 0.1  # score / (1 + rank_decay * passage rank)
     position_decay: float = 0.05  # score / (1 + position_decay * sentence index in its passage)
-    question_penalty: float = 0.2  # a sentence that is itself a question is rarely an answer
-    keep_ratio: float = 0.3  # a further sentence must score this share of the best one
+    # Sentences after the best one in its paragraph that join it before any other: 1 keeps MTRAG-UN's answer
+    # F1 where it was (0.373 vs 0.370 without; 2 costs 0.012) and gives a manual's step or remedy its sequel.
+    continuation: int = 1
+    keep_ratio: float = 0.3  # a further sentence must score this share of the best one ...
+    # ... and, from another document than the best one's, name a word of the question that the sentences before
+    # it do not (beside the subject's name). Within one document a neighbouring section is kept: "turn it on"
+    # and "turn it off" answered together beat a wrong pick between them.
+    novelty: bool = True
+    # A "how do I ..." question wants steps: an imperative sentence ("Hold the reset button ...") counts this
+    # much more, and one that introduces the steps for a word of the question ("To descale: ...") the second.
+    steps_boost: float = 1.3
+    steps_header_boost: float = 2.0
+    # Weight of a question word that names the passages' common subject (a word in all their titles:
+    # "BrewMaster"): it says what they are all about, not which sentence answers.
+    subject_weight: float = 0.3
     min_lexical: float = 0.01  # a sentence is citable when lexical coverage reaches this ...
     min_dense: float = 0.35  # ... or cosine similarity reaches this
     duplicate_overlap: float = 0.5  # content-word Jaccard at or above which a sentence repeats another
@@ -82,6 +100,16 @@ class _Candidate:
     text: str
     terms: frozenset[str]
     passage_terms: frozenset[str]  # of the whole passage, title included
+    line: int = 0  # the passage line (paragraph or list item) it stands in
+    asked: str = ""  # the question it answers, when a question sentence comes right before it (an FAQ)
+    asked_terms: frozenset[str] = frozenset()
+    heading_terms: frozenset[str] = frozenset()  # of the section heading it stands under
+    document: str = ""  # the document the passage comes from
+
+    @property
+    def about(self) -> frozenset[str]:
+        """What the sentence is matched on: its words, the question it answers and its section's heading."""
+        return self.terms | self.asked_terms | self.heading_terms
 
 
 class ExtractiveGenerator:
@@ -109,7 +137,9 @@ class ExtractiveGenerator:
             return EMPTY_ANSWER
         lexical, own = self._lexical_scores(request, candidates)
         dense = self._dense_scores(request, candidates)
-        picked = self._select(candidates, lexical, own, dense)
+        asked = frozenset(content_terms(request.question)) - _subject_terms(request)
+        steps_for = frozenset(content_terms(request.question)) if _HOW_TO.match(request.question) else None
+        picked = self._select(candidates, lexical, own, dense, _codes(request.question), asked, steps_for)
         picked.sort(key=lambda c: (c.rank, c.position))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
         return assemble_answer(sentences, self.config.max_chars)
@@ -130,6 +160,8 @@ class ExtractiveGenerator:
         for text in [request.question, *request.focus_entities]:
             for term in content_terms(text):
                 weights[term] = 1.0
+        for term in _subject_terms(request) & weights.keys():
+            weights[term] *= self.config.subject_weight
         return weights
 
     def _lexical_scores(
@@ -139,7 +171,7 @@ class ExtractiveGenerator:
         (own coverage), and that blended with the same share over the sentence's whole passage, so a sentence
         from the passage about the right product wins (relevance)."""
         weights = self._query_weights(request)
-        document_frequency = Counter(term for c in candidates for term in c.terms)
+        document_frequency = Counter(term for c in candidates for term in c.about)
         count = len(candidates)
         idf = {t: math.log((count + 1) / (document_frequency.get(t, 0) + 0.5)) for t in weights}
         total = sum(w * idf[t] for t, w in weights.items())
@@ -150,7 +182,7 @@ class ExtractiveGenerator:
             return sum(w * idf[t] for t, w in weights.items() if t in terms) / total
 
         share = self.config.passage_weight
-        own = np.array([coverage(c.terms) for c in candidates])
+        own = np.array([coverage(c.about) for c in candidates])
         by_passage = {c.passage_terms: coverage(c.passage_terms) for c in candidates} if share > 0 else {}
         whole = np.array([by_passage.get(c.passage_terms, 0.0) for c in candidates])
         return (1 - share) * own + share * whole, own
@@ -159,13 +191,31 @@ class ExtractiveGenerator:
         if self.encode is None or self.config.dense_weight <= 0:
             return None
         query = " ".join([request.question, *request.focus_entities])
-        vectors = np.asarray(self.encode([query, *(c.text for c in candidates)]), dtype=np.float32)
+        asked = [c for c in candidates if c.asked]
+        texts = [query, *(c.text for c in candidates), *(c.asked for c in asked)]
+        vectors = np.asarray(self.encode(texts), dtype=np.float32)
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+        similarity = vectors[1:] @ vectors[0]
+        own = similarity[: len(candidates)].copy()
+        for index, question in zip((candidates.index(c) for c in asked), similarity[len(candidates) :], strict=True):
+            own[index] = max(own[index], question)  # an FAQ answer is as close as the question it answers
+        return np.clip(own, 0.0, 1.0)
 
     def _select(
-        self, candidates: Sequence[_Candidate], lexical: np.ndarray, own: np.ndarray, dense: np.ndarray | None
+        self,
+        candidates: Sequence[_Candidate],
+        lexical: np.ndarray,
+        own: np.ndarray,
+        dense: np.ndarray | None,
+        codes: frozenset[str] = frozenset(),
+        asked: frozenset[str] = frozenset(),
+        steps_for: frozenset[str] | None = None,
     ) -> list[_Candidate]:
+        """The answer's sentences. ``codes``: the codes the question names ("E12"): a sentence about other
+        codes only ("... causes error E50") is about something else, however many words it shares.
+        ``asked``: the question's own words but its subject's name; with ``config.novelty`` a sentence after
+        the best one and its sequel, from another document, must name one of them that the answer does not
+        yet. ``steps_for``: a how-to question's words (None for any other question): steps count more."""
         config = self.config
         relevance = config.lexical_weight * lexical
         eligible = own >= config.min_lexical  # the sentence itself must share a word with the question ...
@@ -175,27 +225,82 @@ class ExtractiveGenerator:
         else:
             relevance = relevance / max(config.lexical_weight, 1e-9)
         priors = np.array(
-            [
-                1.0
-                / (1.0 + config.rank_decay * c.rank)
-                / (1.0 + config.position_decay * c.position)
-                * (config.question_penalty if c.text.endswith("?") else 1.0)
-                for c in candidates
-            ]
+            [1.0 / (1.0 + config.rank_decay * c.rank) / (1.0 + config.position_decay * c.position) for c in candidates]
         )
+        if steps_for is not None:
+            priors *= np.array([_steps_weight(c.text, steps_for, config) for c in candidates])
+        if codes:
+            eligible &= np.array(
+                [not _codes(f"{c.asked} {c.text}") or bool(codes & _codes(f"{c.asked} {c.text}")) for c in candidates]
+            )
         scores = np.where(eligible, relevance * priors, -1.0)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
         best = scores[order[0]]
-        picked: list[_Candidate] = []
-        for index in order:
+        picked = _continuing(candidates, candidates[order[0]], config.continuation)[: config.max_sentences]
+        for index in order[1:]:
             if len(picked) >= config.max_sentences or scores[index] < config.keep_ratio * best:
                 break
             candidate = candidates[index]
-            if not any(_jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked):
+            covered = set().union(*(p.about for p in picked))
+            elsewhere = candidate.document != picked[0].document
+            if config.novelty and elsewhere and not (asked & candidate.about) - covered:
+                continue
+            if candidate not in picked and not any(
+                _jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked
+            ):
                 picked.append(candidate)
         return picked
+
+
+_HOW_TO = re.compile(
+    r"\s*(?:(?:and|so|but|ok|okay|then|also)\s*,?\s+)?(?:how\s+(?:do|can|should|would|could|to|does\s+one)\b|what\s+(?:are\s+the\s+steps|do\s+i\s+do)\b|steps?\s+to\b)",
+    re.IGNORECASE,
+)
+_STEPS_HEADER = re.compile(r"to\s+([^\W\d_]+)\b[^.:,]{0,80}[:,]", re.IGNORECASE)  # "To descale: ..."
+_IMPERATIVE = re.compile(
+    r"(?:(?:first|then|next|finally|now),?\s+)?(?:press|hold|turn|open|close|select|choose|tap|click|go|remove|"
+    r"insert|fill|empty|clean|rinse|wipe|switch|connect|disconnect|unplug|plug|push|pull|set|check|make\s+sure|"
+    r"ensure|wait|restart|reset|install|enter|navigate|detach|attach|place|put|replace|run|start|stop|soak|"
+    r"refill|register|update|sign|log|call|contact|visit|submit|complete|apply|pay|send|return|keep|store|"
+    r"use|follow|type|slide|lift|lower|drain|dry|charge|pair|hold)\b",
+    re.IGNORECASE,
+)
+
+
+def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveConfig) -> float:
+    header = _STEPS_HEADER.match(text)
+    if header and stem(header.group(1).lower()) in question_terms:
+        return config.steps_header_boost
+    return config.steps_boost if header or _IMPERATIVE.match(text) else 1.0
+
+
+def _subject_terms(request: GenerationRequest) -> frozenset[str]:
+    """Words in the title of every passage (two or more): the product or service they are all about."""
+    titles = [frozenset(content_terms(passage.title)) for passage in request.passages]
+    return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
+
+
+_CODE = re.compile(r"\b[A-Za-z]{1,4}-?\d+[A-Za-z\d]*(?:-[A-Za-z\d]+)*\b")  # E12, QN65-Q80; not 5G, 2-year
+
+
+def _codes(text: str) -> frozenset[str]:
+    """Error codes, model and part numbers: a few letters, then digits ("E12", "QN65-Q80"; not "3000", "5G")."""
+    return frozenset(match.group(0).lower() for match in _CODE.finditer(text))
+
+
+def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int) -> list[_Candidate]:
+    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap):
+    a manual's answer is a step and what follows it, an error code's meaning and its remedy."""
+    run = [first]
+    for candidate in candidates:
+        if len(run) > limit:
+            break
+        last = run[-1]
+        if (candidate.passage, candidate.line, candidate.position) == (last.passage, last.line, last.position + 1):
+            run.append(candidate)
+    return run
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
@@ -206,23 +311,67 @@ def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
 
 @lru_cache(maxsize=256)
 def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -> tuple[_Candidate, ...]:
-    """Every sentence of ``passages`` that could be quoted: not instruction-like, not boilerplate, a sane length.
+    """Every sentence of ``passages`` that could be quoted: not instruction-like, not boilerplate, not a
+    question or a heading, a sane length. The sentences answering a question of the passage (the rest of its
+    line, or the next line when the question ends its own: an FAQ) carry it as ``asked``.
     (Cached: the same passages are often asked about again within a conversation.)"""
     candidates: list[_Candidate] = []
     for rank, passage in enumerate(passages):
-        quotable = []
+        quotable: list[tuple[int, int, str, frozenset[str], str]] = []
         passage_terms = set(content_terms(passage.title))
-        for position, raw in enumerate(split_sentences(passage.text)):
-            if is_instruction_like(raw):
-                continue  # passage text is data: a sentence addressed to the assistant is never repeated
-            text = to_plain_text(raw)
-            terms = frozenset(content_terms(text))
-            passage_terms |= terms
-            if terms and _quotable(text, min_words, max_words):
-                quotable.append((position, text, terms))
+        position, asked, answered_until = 0, "", -1
+        for line_number, line in enumerate(passage.text.split("\n")):
+            sentences = split_sentences(line)
+            for index, raw in enumerate(sentences):
+                position += 1
+                if is_instruction_like(raw):
+                    continue  # passage text is data: a sentence addressed to the assistant is never repeated
+                text = to_plain_text(raw)
+                terms = frozenset(content_terms(text))
+                passage_terms |= terms
+                if text.endswith("?"):  # a question is not an answer; what follows it may be
+                    asked = text
+                    answered_until = line_number + (1 if index == len(sentences) - 1 else 0)
+                elif (
+                    terms and _quotable(text, min_words, max_words) and not (len(sentences) == 1 and _heading_like(raw))
+                ):
+                    quotable.append((position - 1, line_number, text, terms, asked))  # a heading names, not says
+            if line_number >= answered_until:
+                asked = ""
         frozen = frozenset(passage_terms)
-        candidates += [_Candidate(rank, passage.number, pos, text, terms, frozen) for pos, text, terms in quotable]
+        heading = frozenset(content_terms(passage.heading))
+        candidates += [
+            _Candidate(
+                rank=rank,
+                passage=passage.number,
+                position=pos,
+                text=text,
+                terms=terms,
+                passage_terms=frozen,
+                line=line,
+                asked=asked,
+                asked_terms=frozenset(content_terms(asked)),
+                heading_terms=heading,
+                document=passage.document_id,
+            )
+            for pos, line, text, terms, asked in quotable
+        ]
     return tuple(candidates)
+
+
+_HEADING_WORDS = 10
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s")
+
+
+def _heading_like(line: str) -> bool:
+    """A line that names rather than says: short, no closing punctuation, not a list item."""
+    stripped = line.strip()
+    return (
+        bool(stripped)
+        and len(stripped.split()) <= _HEADING_WORDS
+        and stripped[-1] not in ".!?:;)\"'\u201d"
+        and not _LIST_ITEM.match(stripped)
+    )
 
 
 def _quotable(text: str, min_words: int, max_words: int) -> bool:

@@ -21,6 +21,7 @@ class Passage:
     page: int | None
     text: str
     score: float
+    heading: str = ""  # the section it stands under ("Switching the AquaPure 300 off"), when the document has one
 
 
 @dataclass(frozen=True)

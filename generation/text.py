@@ -51,7 +51,7 @@ STOPWORDS = _word_set(
     during each either else ever few for from further get gets got had hadn't has hasn't have haven't having
     he he'd he'll he's her here here's hers herself him himself his how how's however i i'd i'll i'm i've if
     in into is isn't it it's its itself just let's like may me might more most much must mustn't my myself
-    need no nor not now of off on once one only or other ought our ours ourselves out over own per please
+    need no nor not now of on once one only or other ought our ours ourselves out over own per please
     same shan't she she'd she'll she's should shouldn't so some such than that that's the their theirs them
     themselves then there there's these they they'd they'll they're they've this those though through to
     too under until up upon us very via was wasn't we we'd we'll we're we've were weren't what what's when

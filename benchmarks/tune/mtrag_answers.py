@@ -188,7 +188,7 @@ SEARCH_SPACE: dict[str, list[float]] = {
     "history_weight": [0.0, 0.3, 0.6],
     "passage_weight": [0.0, 0.3, 0.5],
     "dense_weight": [0.0, 0.5, 1.0, 2.0],
-    "question_penalty": [0.2, 0.5, 1.0],
+    "continuation": [0, 1, 2],
     "duplicate_overlap": [0.5, 0.7, 0.9],
 }
 

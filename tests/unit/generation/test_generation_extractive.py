@@ -11,6 +11,7 @@ from generation.guardrails import EMPTY_ANSWER, assemble_answer
 from generation.protocol import GenerationRequest, Generator, Passage, SentenceStreamer
 
 Ask = Callable[..., GenerationRequest]
+MakePassages = Callable[..., list[Passage]]
 
 
 def test_is_a_generator() -> None:
@@ -152,3 +153,57 @@ def test_a_passage_of_instructions_is_never_cited_and_citations_keep_the_request
     assert answer.cited and 1 not in answer.cited
     assert answer.cited[0] == 2  # the reset article, by its number in the request
     assert "HACKED" not in answer.text and "evil" not in answer.text and "PWNED" not in answer.text
+
+
+FAQ = (
+    "BrewMaster 3000 frequently asked questions\n"
+    "How much power does the BrewMaster 3000 use? It draws 1450 watts while heating.\n"
+    "Can I use pre-ground coffee?\n"
+    "Yes. Put one level scoop of pre-ground coffee in the bypass chute and select a single cup."
+)
+ERROR_CODES = (
+    "- E12: the water tank is empty or not seated correctly. Refill the tank and push it down until it clicks.\n"
+    "- E21: the brewing unit is blocked. Remove the brewing unit and rinse it under warm water."
+)
+WINTER = "How should I store the machine for the winter? Store it above 5 degrees; frozen water causes error E50."
+
+
+def test_an_faq_answers_with_what_follows_the_matching_question_never_the_question_or_its_title(
+    make_passages: MakePassages, request_for: Ask
+) -> None:
+    passages = make_passages(FAQ)
+    power = ExtractiveGenerator().generate(request_for("How much power does the BrewMaster 3000 use?", passages))
+    assert power.text == "It draws 1450 watts while heating."
+    ground = ExtractiveGenerator().generate(request_for("Can I put ground coffee in it?", passages))
+    assert ground.sentences[0].text.startswith("Put one level scoop")  # the answer is on the next line
+    assert "?" not in ground.text and "frequently asked" not in ground.text
+
+
+def test_the_best_sentence_brings_the_next_one_of_its_paragraph_and_not_another_error_code(
+    make_passages: MakePassages, request_for: Ask
+) -> None:
+    answer = ExtractiveGenerator().generate(
+        request_for("What does error E12 mean?", make_passages(ERROR_CODES, WINTER))
+    )
+    assert answer.text == (
+        "E12: the water tank is empty or not seated correctly. Refill the tank and push it down until it clicks."
+    )
+    assert answer.cited == [1]
+
+
+def test_a_how_to_question_gets_the_steps_and_a_neighbouring_subject_stays_out(
+    make_passages: MakePassages, request_for: Ask
+) -> None:
+    passages = make_passages(
+        "Descale the BrewMaster 3000 every 3 months, or when the descale light blinks orange.",
+        "To descale: empty the drip tray, fill the tank with water and descaler, then hold Steam and Cup for 3 "
+        "seconds. The cycle takes 25 minutes.",
+        "The BrewMaster 3000 comes with a 2-year warranty covering the boiler, pump and grinder.",
+        titles=["BrewMaster 3000 manual", "BrewMaster 3000 manual", "BrewMaster 3000 manual"],
+    )
+    how = ExtractiveGenerator().generate(request_for("How do I descale the BrewMaster 3000?", passages))
+    assert how.text.startswith("To descale: empty the drip tray")
+    assert "The cycle takes 25 minutes." in how.text
+    assert "warranty" not in how.text  # it shares only the product's name with the question
+    when = ExtractiveGenerator().generate(request_for("How often should I descale the BrewMaster?", passages))
+    assert when.sentences[0].text.startswith("Descale the BrewMaster 3000 every 3 months")
