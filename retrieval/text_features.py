@@ -14,12 +14,13 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 # Function words plus words every support question uses ("how do I ...", "can you tell me ..."): they say
-# nothing about which passage answers.
+# nothing about which passage answers. "off" is not one of them: "turn it off" and "turn it on" are different
+# sections of a manual.
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing done down during each either else etc ever every few for
     from further get gets got had has have having he her here hers him his how however i if in into is it its
-    itself just let me might more most much must my myself need needs no nor not now of off on once one only or
+    itself just let me might more most much must my myself need needs no nor not now of on once one only or
     other our ours out over own please really same shall she should so some such than that the their theirs
     them then there these they this those through to too under until up upon us use used using very want wants
     was way we were what whats when where whether which while who whom why will with within without would yes
@@ -62,12 +63,23 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+# Words that make a question's frame, not its subject: "how long" asks for a duration whatever it is about,
+# "what does E40 mean" for a meaning. Dropped only in that frame ("a long press" keeps "long").
+_AFTER_HOW = frozenset("long often many far old big large soon frequently".split())
+_MEANING = re.compile(r"^\s*what\s+(?:does|do|did)\b.*\bmean\b", re.IGNORECASE)
+
+
 def content_terms(text: str) -> list[str]:
     """Distinct stemmed content terms of ``text``, in order of first appearance."""
     seen: dict[str, None] = {}
-    for word in words(text):
-        if word not in STOP_WORDS and (len(word) > 1 or word.isdigit()):
-            seen.setdefault(stem(word), None)
+    tokens = words(text)
+    meaning = bool(_MEANING.match(text))
+    for index, word in enumerate(tokens):
+        if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()):
+            continue
+        if (word in _AFTER_HOW and index and tokens[index - 1] == "how") or (meaning and word == "mean"):
+            continue
+        seen.setdefault(stem(word), None)
     return list(seen)
 
 

@@ -36,3 +36,15 @@ def test_split_sentences_joins_fragments_and_caps_the_count() -> None:
     assert len(parts) == 4
     assert parts[0] == "Press Home. Then OK."  # "Then OK." alone is too short to stand as a sentence
     assert "Sentence number 9 is here." in parts[-1]  # nothing dropped, the tail is merged
+
+
+def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() -> None:
+    assert content_terms("How long is the warranty?") == ["warranty"]
+    assert content_terms("How often should I descale?") == ["descal"]
+    assert content_terms("What does E40 mean?") == ["e40"]
+    assert content_terms("Give it a long press to reset") == ["give", "long", "pres", "reset"]
+
+
+def test_off_is_what_a_question_is_about() -> None:
+    assert content_terms("How do I turn it off again?") == ["turn", "off"]
+    assert content_terms("How do I turn it on?") == ["turn"]
