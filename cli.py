@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+import httpx
+
 from core.errors import BindeskError
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -27,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except BindeskError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except httpx.TransportError as exc:  # --url: no server there, or it stopped answering
+        print(f"error: unreachable: {getattr(args, 'url', '')}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -147,8 +152,16 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.url:
-        return ingest_remote(args.url, args.key or settings.api_key, args.paths, wait=args.wait)
+        return ingest_remote(args.url, _remote_key(args, settings.api_key, "an ops"), args.paths, wait=args.wait)
     return ingest_local(settings, args.workspace, args.paths)
+
+
+def _remote_key(args: argparse.Namespace, configured: str, role: str) -> str:
+    """The key sent with ``--url``: ``--key``, else ``BINDESK_API_KEY``; neither is an error worth a sentence."""
+    key = str(args.key or configured).strip()
+    if not key:
+        raise BindeskError(f"--url needs {role} key: pass --key or set BINDESK_API_KEY", code="invalid_input")
+    return key
 
 
 def _cmd_reindex(args: argparse.Namespace) -> int:
@@ -161,7 +174,11 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from commands.ask import ask_json, ask_local, ask_remote, ask_text
 
     settings = get_settings()
-    result = ask_remote(args.url, args.key or settings.api_key, args) if args.url else ask_local(settings, args)
+    if args.url:
+        key = "" if args.conversation else _remote_key(args, settings.api_key, "a widget")
+        result = ask_remote(args.url, key, args)
+    else:
+        result = ask_local(settings, args)
     if args.json:
         print(json.dumps(ask_json(result), ensure_ascii=False))
     else:
