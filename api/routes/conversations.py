@@ -80,7 +80,7 @@ async def _read_turn(request: Request) -> TurnInput:
             raise InvalidInput('send {"text": "..."} or multipart fields text, image, audio')
         return TurnInput(text=body.get("text", ""))
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        raise InvalidInput("send multipart/form-data with fields text, image, audio")
+        raise InvalidInput('send multipart/form-data with fields text, image, audio, or JSON {"text": "..."}')
     form = await request.form(max_files=2, max_fields=5)
     try:
         text = form.get("text")
