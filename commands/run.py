@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from chat.views import AGENT_FALLBACK_NAME
 from core.db import migrate, session_scope
 from core.logging import leave_logging_to_celery
 from core.models import ApiKey, Role
@@ -128,7 +129,9 @@ def _first_run_keys(settings: Settings) -> None:
             return
         lines = []
         for role in (Role.OPS, Role.AGENT, Role.WIDGET):
-            _, secret = create_key(session, DEFAULT_WORKSPACE, role, name=f"first {role.value} key")
+            # An agent key's name is what customers see beside its replies.
+            name = AGENT_FALLBACK_NAME if role == Role.AGENT else f"first {role.value} key"
+            _, secret = create_key(session, DEFAULT_WORKSPACE, role, name=name)
             lines.append(f"{role.value}\t{secret}")
     path = Path(settings.data_dir) / "initial-keys.txt"
     path.write_text("\n".join(lines) + "\n")
