@@ -64,9 +64,16 @@ def words(text: str) -> list[str]:
 
 
 # Words that make a question's frame, not its subject: "how long" asks for a duration whatever it is about,
-# "what does E40 mean" for a meaning. Dropped only in that frame ("a long press" keeps "long").
+# "what does E40 mean" for a meaning, "it shows this" points at a photo. Dropped only in that frame ("a long
+# press" keeps "long", "the display shows E12" keeps "show").
 _AFTER_HOW = frozenset("long often many far old big large soon frequently".split())
 _MEANING = re.compile(r"^\s*what\s+(?:does|do|did)\b.*\bmean\b", re.IGNORECASE)
+# "my machine shows this", "I keep getting this": about the photo or the screen in front of the customer.
+_POINTING = frozenset(
+    "show shows showing showed display displays displaying say says saying read reads get getting got see "
+    "seeing".split()
+)
+_POINTED_AT = frozenset("this that these those".split())
 
 
 def content_terms(text: str) -> list[str]:
@@ -78,6 +85,8 @@ def content_terms(text: str) -> list[str]:
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()):
             continue
         if (word in _AFTER_HOW and index and tokens[index - 1] == "how") or (meaning and word == "mean"):
+            continue
+        if word in _POINTING and index + 1 < len(tokens) and tokens[index + 1] in _POINTED_AT:
             continue
         seen.setdefault(stem(word), None)
     return list(seen)

@@ -43,6 +43,8 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     assert content_terms("How often should I descale?") == ["descal"]
     assert content_terms("What does E40 mean?") == ["e40"]
     assert content_terms("Give it a long press to reset") == ["give", "long", "pres", "reset"]
+    assert content_terms("My machine shows this, what do I do? Error E12") == ["machin", "error", "e12"]
+    assert content_terms("The display shows E12") == ["display", "show", "e12"]
 
 
 def test_off_is_what_a_question_is_about() -> None:
