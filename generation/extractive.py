@@ -105,6 +105,7 @@ class _Candidate:
     asked_terms: frozenset[str] = frozenset()
     heading_terms: frozenset[str] = frozenset()  # of the section heading it stands under
     document: str = ""  # the document the passage comes from
+    codes: frozenset[str] = frozenset()  # codes it, its question or its line so far name ("- E40: ... Switch off")
 
     @property
     def about(self) -> frozenset[str]:
@@ -230,9 +231,7 @@ class ExtractiveGenerator:
         if steps_for is not None:
             priors *= np.array([_steps_weight(c.text, steps_for, config) for c in candidates])
         if codes:
-            eligible &= np.array(
-                [not _codes(f"{c.asked} {c.text}") or bool(codes & _codes(f"{c.asked} {c.text}")) for c in candidates]
-            )
+            eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         scores = np.where(eligible, relevance * priors, -1.0)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
@@ -317,13 +316,15 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
     (Cached: the same passages are often asked about again within a conversation.)"""
     candidates: list[_Candidate] = []
     for rank, passage in enumerate(passages):
-        quotable: list[tuple[int, int, str, frozenset[str], str]] = []
+        quotable: list[tuple[int, int, str, frozenset[str], str, frozenset[str]]] = []
         passage_terms = set(content_terms(passage.title))
         position, asked, answered_until = 0, "", -1
         for line_number, line in enumerate(passage.text.split("\n")):
             sentences = split_sentences(line)
+            line_codes: frozenset[str] = frozenset()
             for index, raw in enumerate(sentences):
                 position += 1
+                line_codes |= _codes(raw)
                 if is_instruction_like(raw):
                     continue  # passage text is data: a sentence addressed to the assistant is never repeated
                 text = to_plain_text(raw)
@@ -335,7 +336,9 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                 elif (
                     terms and _quotable(text, min_words, max_words) and not (len(sentences) == 1 and _heading_like(raw))
                 ):
-                    quotable.append((position - 1, line_number, text, terms, asked))  # a heading names, not says
+                    quotable.append(
+                        (position - 1, line_number, text, terms, asked, line_codes | _codes(asked))
+                    )  # a heading names, not says
             if line_number >= answered_until:
                 asked = ""
         frozen = frozenset(passage_terms)
@@ -353,8 +356,9 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                 asked_terms=frozenset(content_terms(asked)),
                 heading_terms=heading,
                 document=passage.document_id,
+                codes=codes,
             )
-            for pos, line, text, terms, asked in quotable
+            for pos, line, text, terms, asked, codes in quotable
         ]
     return tuple(candidates)
 
