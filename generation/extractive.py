@@ -34,6 +34,7 @@ from generation.guardrails import (
 )
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
 from generation.text import content_terms, split_sentences, stem
+from kg.patterns import error_codes, models
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -136,11 +137,14 @@ class ExtractiveGenerator:
         candidates = _candidates(tuple(request.passages[: config.max_passages]), config.min_words, config.max_words)
         if not candidates:
             return EMPTY_ANSWER
-        lexical, own = self._lexical_scores(request, candidates)
+        subject = _subject_terms(request)
+        lexical, own = self._lexical_scores(request, candidates, subject)
         dense = self._dense_scores(request, candidates)
-        asked = frozenset(content_terms(request.question)) - _subject_terms(request)
-        steps_for = frozenset(content_terms(request.question)) if _HOW_TO.match(request.question) else None
-        picked = self._select(candidates, lexical, own, dense, _codes(request.question), asked, steps_for)
+        question_terms = frozenset(content_terms(request.question))
+        steps_for = question_terms if _HOW_TO.match(request.question) else None
+        picked = self._select(
+            candidates, lexical, own, dense, _codes(request.question), question_terms - subject, steps_for
+        )
         picked.sort(key=lambda c: (c.rank, c.position))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
         return assemble_answer(sentences, self.config.max_chars)
@@ -152,7 +156,7 @@ class ExtractiveGenerator:
         """The answer's sentences with their citations (all at once: selection needs every candidate)."""
         yield from self.generate(request).sentences
 
-    def _query_weights(self, request: GenerationRequest) -> dict[str, float]:
+    def _query_weights(self, request: GenerationRequest, subject: frozenset[str]) -> dict[str, float]:
         weights: dict[str, float] = {}
         earlier = [text for role, text in request.history if role == "customer"]
         for age, text in enumerate(reversed(earlier), start=1):
@@ -161,17 +165,17 @@ class ExtractiveGenerator:
         for text in [request.question, *request.focus_entities]:
             for term in content_terms(text):
                 weights[term] = 1.0
-        for term in _subject_terms(request) & weights.keys():
+        for term in subject & weights.keys():
             weights[term] *= self.config.subject_weight
         return weights
 
     def _lexical_scores(
-        self, request: GenerationRequest, candidates: Sequence[_Candidate]
+        self, request: GenerationRequest, candidates: Sequence[_Candidate], subject: frozenset[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(relevance, own coverage): the IDF-weighted share of the query's words found in each sentence
         (own coverage), and that blended with the same share over the sentence's whole passage, so a sentence
         from the passage about the right product wins (relevance)."""
-        weights = self._query_weights(request)
+        weights = self._query_weights(request, subject)
         document_frequency = Counter(term for c in candidates for term in c.about)
         count = len(candidates)
         idf = {t: math.log((count + 1) / (document_frequency.get(t, 0) + 0.5)) for t in weights}
@@ -192,14 +196,14 @@ class ExtractiveGenerator:
         if self.encode is None or self.config.dense_weight <= 0:
             return None
         query = " ".join([request.question, *request.focus_entities])
-        asked = [c for c in candidates if c.asked]
-        texts = [query, *(c.text for c in candidates), *(c.asked for c in asked)]
+        answering = [i for i, c in enumerate(candidates) if c.asked]
+        texts = [query, *(c.text for c in candidates), *(candidates[i].asked for i in answering)]
         vectors = np.asarray(self.encode(texts), dtype=np.float32)
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         similarity = vectors[1:] @ vectors[0]
         own = similarity[: len(candidates)].copy()
-        for index, question in zip((candidates.index(c) for c in asked), similarity[len(candidates) :], strict=True):
-            own[index] = max(own[index], question)  # an FAQ answer is as close as the question it answers
+        # An FAQ answer is as close to the question as the question it answers.
+        own[answering] = np.maximum(own[answering], similarity[len(candidates) :])
         return np.clip(own, 0.0, 1.0)
 
     def _select(
@@ -263,7 +267,7 @@ _IMPERATIVE = re.compile(
     r"insert|fill|empty|clean|rinse|wipe|switch|connect|disconnect|unplug|plug|push|pull|set|check|make\s+sure|"
     r"ensure|wait|restart|reset|install|enter|navigate|detach|attach|place|put|replace|run|start|stop|soak|"
     r"refill|register|update|sign|log|call|contact|visit|submit|complete|apply|pay|send|return|keep|store|"
-    r"use|follow|type|slide|lift|lower|drain|dry|charge|pair|hold)\b",
+    r"use|follow|type|slide|lift|lower|drain|dry|charge|pair)\b",
     re.IGNORECASE,
 )
 
@@ -281,12 +285,10 @@ def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
 
 
-_CODE = re.compile(r"\b[A-Za-z]{1,4}-?\d+[A-Za-z\d]*(?:-[A-Za-z\d]+)*\b")  # E12, QN65-Q80; not 5G, 2-year
-
-
 def _codes(text: str) -> frozenset[str]:
-    """Error codes, model and part numbers: a few letters, then digits ("E12", "QN65-Q80"; not "3000", "5G")."""
-    return frozenset(match.group(0).lower() for match in _CODE.finditer(text))
+    """The error codes and model numbers ``text`` names, normalised as the knowledge graph recognises them
+    ("E-12" and "E12" meet; "error 404" counts, "3000" and "5G" do not)."""
+    return frozenset(found.norm for found in (*error_codes(text), *models(text)))
 
 
 def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int) -> list[_Candidate]:
