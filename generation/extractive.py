@@ -335,12 +335,10 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                 if text.endswith("?"):  # a question is not an answer; what follows it may be
                     asked = text
                     answered_until = line_number + (1 if index == len(sentences) - 1 else 0)
-                elif (
-                    terms and _quotable(text, min_words, max_words) and not (len(sentences) == 1 and _heading_like(raw))
-                ):
-                    quotable.append(
-                        (position - 1, line_number, text, terms, asked, line_codes | _codes(asked))
-                    )  # a heading names, not says
+                    continue
+                title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
+                if terms and not title_line and _quotable(text, min_words, max_words):
+                    quotable.append((position - 1, line_number, text, terms, asked, line_codes | _codes(asked)))
             if line_number >= answered_until:
                 asked = ""
         frozen = frozenset(passage_terms)
