@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "--only",
         default="",
         help="comma-separated parts to run (retrieval: emanual,stackfaq,grocery; conversation: "
-        "doc2dial,voice,latency,mtrag; default all)",
+        "doc2dial,voice,latency,support,mtrag; default all)",
     )
     ev.set_defaults(handler=_cmd_eval)
 

@@ -5,11 +5,13 @@ same run, on one throw-away stack (milvus-lite, a real Celery worker; ingest thr
   (:mod:`benchmarks.conversation_doc2dial`).
 - MTRAG-UN: the answer / clarify / escalate decision against the labels, and answer quality
   (:mod:`benchmarks.conversation_mtrag`).
+- support: answer or escalate on a product manual's and an FAQ's questions, half of each knowledge base
+  uploaded (:mod:`benchmarks.conversation_support`).
 - voice: emanual TV questions spoken and transcribed by Whisper vs typed (:mod:`benchmarks.conversation_voice`).
 - latency: whole turns through ``chat.turn.take_turn``, text / photo / voice (:mod:`benchmarks.conversation_latency`).
 
 ``--quick`` shrinks every part (one doc2dial domain, 40 MTRAG tasks with a reduced pool, 20 voice questions,
-8 turns of each kind) for iteration; its figures are not comparable with a full run.
+8 turns of each kind, every 8th support question) for iteration; its figures are not comparable with a full run.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 from benchmarks.conversation_doc2dial import print_doc2dial, run_doc2dial
 from benchmarks.conversation_latency import print_latency, run_latency
 from benchmarks.conversation_mtrag import print_mtrag, run_mtrag
+from benchmarks.conversation_support import print_support, run_support
 from benchmarks.conversation_voice import ingest_tv_manual, print_voice, run_voice
 from benchmarks.harness import EvalStack
 
-PARTS = ("doc2dial", "voice", "latency", "mtrag")
+PARTS = ("doc2dial", "voice", "latency", "support", "mtrag")
 
 
 def run(stack: EvalStack, root: Path, work_dir: Path, quick: bool, parts: Sequence[str] = PARTS) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def run(stack: EvalStack, root: Path, work_dir: Path, quick: bool, parts: Sequen
     # The latency turns ask the voice part's knowledge base: ingest it here when the voice part did not run.
     kb = (lambda sub: {}) if "voice" in parts else (lambda sub: {"kb_ingest": ingest_tv_manual(stack, root, sub)})
     timed("latency", lambda sub: {**kb(sub), **run_latency(stack, root, quick)})
+    timed("support", lambda sub: run_support(stack, root, sub, quick))
     timed("mtrag", lambda sub: run_mtrag(stack, root, sub, quick))  # last: its pool is the longest ingest
     return results
 
@@ -65,6 +69,7 @@ def print_report(result: dict[str, Any]) -> None:
         "mtrag": print_mtrag,
         "voice": print_voice,
         "latency": print_latency,
+        "support": print_support,
     }
     for name, printer in printers.items():
         part = result.get(name)

@@ -24,12 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import datasets as ds
-from benchmarks.conversation_replay import ROLES, ask, document_units, ranked_units, record_earlier, start
+from benchmarks.conversation_replay import (
+    ROLES,
+    answer_asked,
+    ask,
+    document_units,
+    ranked_units,
+    record_earlier,
+    start,
+)
 from benchmarks.harness import EvalStack
 from benchmarks.tune.mtrag_answers import Task, evaluate, first_passage, split_halves
-from chat.replies import answer_turn
 from core.db import session_scope
-from core.models import Message
 from generation.protocol import GenerationRequest, Generator, Passage
 
 WORKSPACE = "mtrag"
@@ -105,15 +111,9 @@ def _decide(stack: EvalStack, row: dict[str, Any], units: dict[str, str]) -> dic
         replay = start(session, WORKSPACE)
         record_earlier(runtime, session, replay, turns[:-1])
         asked = ask(runtime, session, replay, turns[-1][1])
-        decision, reason = asked.decision.kind, asked.decision.reason
+        outcome = answer_asked(runtime, session, replay, asked)
+        decision, reason, answer = outcome.kind, outcome.reason, outcome.answer
         evidence = asked.evidence
-        answer = ""
-        if evidence is not None and evidence.hits:
-            message = Message(conversation_id=replay.conversation.id, workspace_id=WORKSPACE, role="bot")
-            grounded = answer_turn(runtime, session, replay.conversation, asked.norm, evidence, message, None)
-            answer = (message.text or "") if grounded else ""
-            if decision == "answer" and not grounded:
-                decision, reason = "escalate", "no_evidence"
         passages = evidence.passages() if evidence else []
         ranked = ranked_units(evidence.hits, units) if evidence else []
         session.rollback()  # the replayed memory is not kept

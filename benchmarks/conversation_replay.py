@@ -21,9 +21,10 @@ from chat.decide import Decision, decide
 from chat.evidence import Evidence, gather_evidence
 from chat.inputs import NormalisedTurn, TurnInput, normalise
 from chat.policy import screen
+from chat.replies import answer_turn
 from chat.turn import HISTORY_MESSAGES
 from chat.workspace_vocabulary import workspace_vocabulary
-from core.models import Conversation
+from core.models import Conversation, Message
 from kb.runtime import Runtime
 from retrieval.protocol import Hit
 
@@ -91,6 +92,29 @@ def ask(runtime: Runtime, session: Session, replay: Replay, question: str, audio
     replay.customer_turns += 1
     replay.recorded += 1
     return Asked(norm, evidence, decision)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # the decision the customer sees: answer, clarify, escalate or handoff
+    reason: str | None
+    answer: str  # the generated answer ("" unless there was evidence to answer from)
+
+
+def answer_asked(runtime: Runtime, session: Session, replay: Replay, asked: Asked) -> Outcome:
+    """Generate the answer from ``asked``'s evidence as :func:`chat.turn.take_turn` does; an "answer" whose
+    generator grounds no sentence becomes an escalation for ``no_evidence``, as it does in the product."""
+    kind, reason = asked.decision.kind, asked.decision.reason
+    evidence = asked.evidence
+    answer = ""
+    if evidence is not None and evidence.hits:
+        conversation = replay.conversation
+        message = Message(conversation_id=conversation.id, workspace_id=conversation.workspace_id, role="bot")
+        grounded = answer_turn(runtime, session, conversation, asked.norm, evidence, message, None)
+        answer = (message.text or "") if grounded else ""
+        if kind == "answer" and not grounded:
+            kind, reason = "escalate", "no_evidence"
+    return Outcome(kind, reason, answer)
 
 
 def ranked_units(hits: Sequence[Hit], unit_of: dict[str, str]) -> list[str]:
