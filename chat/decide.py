@@ -1,7 +1,9 @@
 """Answer, ask a clarifying question, or escalate with a reason: the decision, from rules and evidence.
 
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
-evidence: answer when the answerability score reaches ``Settings.answer_threshold``; below it, ask a
+evidence: answer when the answerability score reaches ``Settings.answer_threshold``, or when the turn names an
+error code or model number and the best passage states it while the best three cover every other content term
+of the question (an exact key the score underrates: :func:`chat.judge.states_named_identifiers`); otherwise ask a
 clarifying question when the knowledge base holds something on the subject and the judge found the
 question underspecified (its underspecified probability reached
 ``Settings.clarify_threshold``) and the conversation has not already failed ``Settings.max_failed_turns``
@@ -47,6 +49,8 @@ def decide(
     score = evidence.answerability
     if score >= settings.answer_threshold and evidence.hits:
         return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")
+    if evidence.exact_identifier and evidence.hits:  # an exact key the score underrates (chat.judge)
+        return Decision("answer", None, f"answerability {score:.2f}; the best passage states the code named")
     if conversation.failed_turns >= settings.max_failed_turns:
         return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
     if evidence.out_of_scope:  # no clarification helps when nothing in the knowledge base is about it

@@ -49,6 +49,7 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     unclear: str | None = None  # what the question leaves open ("the fast food chain"), when underspecified
+    exact_identifier: bool = False  # the best passage states the error code / model number the turn names
 
     def passages(self, limit: int = PASSAGES, margin: float | None = None) -> list[Passage]:
         """The best ``limit`` hits as numbered passages; with ``margin``, only those whose score is within
@@ -153,6 +154,7 @@ def gather_evidence(
         underspecified=scored.underspecified,
         unclear=scored.unclear,
         out_of_scope=scored.out_of_scope,
+        exact_identifier=scored.exact_identifier,
         bodies=bodies,
         history=[(role, text) for role, text in history],
         focus_values=[f.value for f in context.focus[:4]],

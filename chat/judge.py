@@ -24,8 +24,10 @@ from kb.runtime import Runtime
 from kb.search import reranker_for
 from kg.extract import SPECIFIC_TYPES
 from kg.followup import unresolved_reference
+from kg.patterns import error_codes, models
 from kg.types import TurnContext
 from retrieval.answerability import (
+    TOP,
     AnswerabilityModel,
     UnderspecifiedModel,
     answerability_features,
@@ -33,6 +35,7 @@ from retrieval.answerability import (
 from retrieval.fusion import IMAGE_LISTS
 from retrieval.protocol import Hit
 from retrieval.rerank import Reranker
+from retrieval.text_features import content_terms, coverage, term_set
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Judgement:
     out_of_scope: bool  # nothing retrieved shares a content term with the question
     features: dict[str, float] = field(default_factory=dict)
     unclear: str | None = None  # the phrase the question leaves open ("the fast food chain"), when it is known
+    exact_identifier: bool = False  # the best passage states the error code / model number the turn names
 
 
 class Judge:
@@ -86,6 +90,8 @@ class Judge:
         score = self.answerability.score(text, ranked) if ranked else 0.0
         p_under = self.underspecified.score(text, row)
         features = {**row, "answerability": score, "underspecified": p_under}
+        exact = answers_named_identifiers(text, context, ranked)
+        features["exact_identifier"] = float(exact)
         underspecified = p_under >= self.clarify_threshold and not _names_its_subject(context)
         # What to ask about, in a follow-up only: "the warranty" opening a conversation is the company's warranty.
         unclear = unresolved_reference(text, earlier) if underspecified and earlier else None
@@ -96,10 +102,39 @@ class Judge:
             out_of_scope=not ranked or row["coverage_union"] == 0.0,
             features=features,
             unclear=unclear,
+            exact_identifier=exact,
         )
 
 
 NAMED_THINGS = 3
+IDENTIFIER_TYPES = frozenset({"error_code", "model"})
+
+
+def answers_named_identifiers(question: str, context: TurnContext, ranked: Sequence[Hit]) -> bool:
+    """The turn names error codes or model numbers ("What does E40 mean?", a photo of the display), the best
+    passage states every one of them, and the best three hold every other content term of ``question``.
+
+    Such an identifier is an exact key that the bundled text encoder barely reads: "What does E40 mean?" and the
+    manual's own "E40: The heating element is overheating ..." have a cosine of 0.25, so the reranked
+    probability and the answerability model, fitted on prose questions (MTRAG-UN names almost no codes),
+    underrate the passage that answers it (0.65 where the threshold is 0.79). The other terms keep "Is E40
+    covered by the warranty?" from counting as answered by E40's entry alone."""
+    named = {e.value for e in context.entities if e.type in IDENTIFIER_TYPES}
+    if not named or not ranked:
+        return False
+    best = ranked[0]
+    best_text = f"{best.title} {best.heading} {best.text}"
+    stated = {_identifier_key(found.norm) for found in (*error_codes(best_text), *models(best_text))}
+    if not {_identifier_key(value) for value in named} <= stated:
+        return False
+    spelled = set().union(*(term_set(value) for value in named))  # "E-40" is the words "e" and "40"
+    others = [term for term in content_terms(question) if term not in spelled]
+    union = set().union(*(term_set(f"{h.title} {h.heading} {h.text}") for h in ranked[:TOP]))
+    return coverage(others, union) == 1.0
+
+
+def _identifier_key(norm: str) -> str:
+    return "".join(c for c in norm.lower() if c.isalnum())  # "E-40", "e40" and "E40" meet
 
 
 def _names_its_subject(context: TurnContext) -> bool:

@@ -64,9 +64,13 @@ def words(text: str) -> list[str]:
 
 
 # Words that make a question's frame, not its subject: "how long" asks for a duration whatever it is about,
-# "what does E40 mean" for a meaning, "it shows this" points at a photo. Dropped only in that frame ("a long
-# press" keeps "long", "the display shows E12" keeps "show").
-_AFTER_HOW = frozenset("long often many far old big large soon frequently".split())
+# "what does E40 mean" for a meaning, "it shows this" or "it shows E12" points at a photo or a display. Dropped
+# only in that frame ("a long press" keeps "long", "show the clock" keeps "show").
+_AFTER_HOW = frozenset(
+    "long often many far old big large soon frequently hot cold warm fast heavy high loud tall wide deep".split()
+)
+# "How long does it take to heat up?", "how long does the battery last?": the verb of a duration question.
+_DURATION_VERBS = frozenset("take takes taking took last lasts".split())
 _MEANING = re.compile(r"^\s*what\s+(?:does|do|did)\b.*\bmean\b", re.IGNORECASE)
 # "my machine shows this", "I keep getting this": about the photo or the screen in front of the customer.
 _POINTING = frozenset(
@@ -81,15 +85,23 @@ def content_terms(text: str) -> list[str]:
     seen: dict[str, None] = {}
     tokens = words(text)
     meaning = bool(_MEANING.match(text))
+    how_long = [i for i in range(1, len(tokens)) if tokens[i] == "long" and tokens[i - 1] == "how"]
     for index, word in enumerate(tokens):
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()):
             continue
         if (word in _AFTER_HOW and index and tokens[index - 1] == "how") or (meaning and word == "mean"):
             continue
-        if word in _POINTING and index + 1 < len(tokens) and tokens[index + 1] in _POINTED_AT:
+        if word in _DURATION_VERBS and how_long and how_long[0] < index:
+            continue
+        if word in _POINTING and index + 1 < len(tokens) and _points_at(tokens[index + 1]):
             continue
         seen.setdefault(stem(word), None)
     return list(seen)
+
+
+def _points_at(word: str) -> bool:
+    """What follows "shows" / "says" when the customer points at a screen: "this", or the code itself ("E12")."""
+    return word in _POINTED_AT or any(c.isdigit() for c in word)
 
 
 def term_set(text: str) -> set[str]:

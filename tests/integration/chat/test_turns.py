@@ -107,6 +107,17 @@ def test_a_question_with_a_photo_searches_with_what_the_photo_reads(error_code_w
     assert "yellow WAN port" in turn["answer"]
 
 
+def test_a_question_naming_an_error_code_is_answered_from_its_entry(error_code_world: ChatWorld) -> None:
+    world = error_code_world
+    turn = world.ask(world.start(), "What does E-310 mean?")
+    assert turn["decision"] == "answer", turn
+    assert world.cited_files(turn)[0] == "error-codes.md"
+    assert "firmware update failed" in turn["answer"]
+    unknown = world.ask(world.start(), "What does E-999 mean?")  # a code the knowledge base does not list
+    assert unknown["decision"] != "answer", unknown
+    assert "E-999" not in unknown["answer"]
+
+
 @pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng")
 def test_a_voice_note_retrieves_what_the_typed_question_does(world: ChatWorld) -> None:
     typed_customer, spoken_customer = world.start(), world.start()

@@ -20,6 +20,7 @@ from chat.policy import PolicyVerdict
 from chat.replies import canned_reply
 from core.models import Conversation
 from core.settings import Settings
+from kg.extract import Entity
 from kg.types import TurnContext
 from retrieval.answerability import AnswerabilityModel, UnderspecifiedModel
 from retrieval.protocol import Hit
@@ -128,3 +129,39 @@ def test_a_clarifying_question_asks_about_the_phrase_left_open() -> None:
     vague.unclear = None
     plain = decide(PolicyVerdict("none"), vague, NormalisedTurn(text="q"), Conversation(failed_turns=0), settings)
     assert "which product, feature or error" in canned_reply(plain, NormalisedTurn(text="q"))
+
+
+CODES = [
+    hit("e40", "E40: The heating element is overheating. Switch the machine off and let it cool.", 0.9, {"sparse": 1}),
+    hit("e12", "E12: The water tank is empty. Refill the tank and push it into place.", 0.8, {"sparse": 2}),
+]
+# A model that scores nothing answerable: only the exact code can make the decision "answer".
+STRICT = Judge(
+    EvidenceReranker(encode, RERANK),
+    AnswerabilityModel(LinearWeights(-6.0, {"coverage_top": 1.0}), threshold=0.5),
+    UNDER,
+    clarify_threshold=0.5,
+)
+
+
+def naming(value: str, kind: str = "error_code") -> TurnContext:
+    entity = Entity(kind, value, value.lower(), 0, len(value))
+    return TurnContext(turn_index=0, entities=[entity], focus=[], is_followup=False)
+
+
+def test_a_code_the_best_passage_states_is_answered_though_the_score_is_low() -> None:
+    out = STRICT.assess("What does E-40 mean?", CODES, {}, naming("E-40"))
+    assert out.hits[0].chunk_id == "e40" and out.answerability < 0.5
+    assert out.exact_identifier and out.features["exact_identifier"] == 1.0
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    found = Evidence("q", out.hits, out.answerability, False, False, {}, [], [], exact_identifier=True)
+    decision = decide(PolicyVerdict("none"), found, NormalisedTurn(text="q"), Conversation(failed_turns=0), settings)
+    assert decision.kind == "answer" and "states the code" in decision.detail
+
+
+def test_a_code_the_knowledge_base_lacks_or_a_question_it_half_covers_is_not_exact() -> None:
+    assert not STRICT.assess("What does E77 mean?", CODES, {}, naming("E77")).exact_identifier
+    # E40 is stated, but nothing among the best passages says anything about a warranty.
+    assert not STRICT.assess("Is E40 covered by the warranty?", CODES, {}, naming("E40")).exact_identifier
+    # No code named: the wording alone never makes a passage exact.
+    assert not STRICT.assess("What does the heating element do?", CODES, {}, CONTEXT).exact_identifier

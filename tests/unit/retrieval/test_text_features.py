@@ -44,7 +44,12 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     assert content_terms("What does E40 mean?") == ["e40"]
     assert content_terms("Give it a long press to reset") == ["give", "long", "pres", "reset"]
     assert content_terms("My machine shows this, what do I do? Error E12") == ["machin", "error", "e12"]
-    assert content_terms("The display shows E12") == ["display", "show", "e12"]
+    assert content_terms("The display shows E12") == ["display", "e12"]  # pointing at the code on it
+    assert content_terms("How do I show the clock?") == ["show", "clock"]
+    assert content_terms("How long does it take to heat up?") == ["heat"]
+    assert content_terms("How long does the battery last?") == ["battery"]
+    assert content_terms("Does the last update take long?") == ["last", "updat", "take", "long"]
+    assert content_terms("How hot should the milk be?") == ["milk"]
 
 
 def test_off_is_what_a_question_is_about() -> None:
