@@ -217,7 +217,8 @@ class ExtractiveGenerator:
         steps_for: frozenset[str] | None = None,
     ) -> list[_Candidate]:
         """The answer's sentences. ``codes``: the codes the question names ("E12"): a sentence about other
-        codes only ("... causes error E50") is about something else, however many words it shares.
+        codes only ("... causes error E50") is about something else, however many words it shares; and once the
+        best sentence is the code's own entry, only sentences naming the code (and the entry's sequel) join it.
         ``asked``: the question's own words but its subject's name; with ``config.novelty`` a sentence after
         the best one and its sequel, from another document, must name one of them that the answer does not
         yet. ``steps_for``: a how-to question's words (None for any other question): steps count more."""
@@ -242,10 +243,13 @@ class ExtractiveGenerator:
             return []
         best = scores[order[0]]
         picked = _continuing(candidates, candidates[order[0]], config.continuation)[: config.max_sentences]
+        on_code = bool(codes & picked[0].codes)  # the best sentence is the named code's own entry
         for index in order[1:]:
             if len(picked) >= config.max_sentences or scores[index] < config.keep_ratio * best:
                 break
             candidate = candidates[index]
+            if on_code and not codes & candidate.codes:
+                continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
             covered = set().union(*(p.about for p in picked))
             elsewhere = candidate.document != picked[0].document
             if config.novelty and elsewhere and not (asked & candidate.about) - covered:

@@ -192,6 +192,14 @@ def test_the_best_sentence_brings_the_next_one_of_its_paragraph_and_nothing_abou
     assert answer.cited == [1]
 
 
+def test_a_question_naming_a_code_is_answered_by_its_entry_alone(make_passages: MakePassages, request_for: Ask) -> None:
+    welcome = "Thank you for choosing the BrewMaster 3000 espresso machine. Keep this manual for later."
+    answer = ExtractiveGenerator().generate(request_for("My machine shows E12", make_passages(ERROR_CODES, welcome)))
+    assert answer.text.startswith("E12: the water tank is empty")
+    assert "Thank you" not in answer.text  # shares "machine" with the question, says nothing about E12
+    assert answer.cited == [1]
+
+
 def test_a_how_to_question_gets_the_steps_and_a_neighbouring_subject_stays_out(
     make_passages: MakePassages, request_for: Ask
 ) -> None:
