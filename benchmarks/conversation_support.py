@@ -7,8 +7,8 @@ Per set (emanual TV manual, stackfaq FAQs), for the questions whose answering se
 how many the bot answers, and how many of those answers are built on the right section (the gold section among
 the three best hits); for the questions whose section was left out (*lacking*): how many the bot still answers.
 "Lacking" over-counts wrong answers (a manual says some things twice), so the precision below is a lower bound.
-Figures are over the report half of the questions (split by gold section; ``fit_answerability.py --support``
-fits on the other half) and over all of them. Baseline in the same run: answering every question.
+Figures are over the report half of the questions (split by gold section; the other half is for fitting, which
+no shipped model has used yet) and over all of them. Baseline in the same run: answering every question.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import csv
 import json
 import random
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,11 @@ def has_answer_text(question: Question) -> bool:
     return question.answer.strip().rstrip(".!").lower() not in ("yes", "no")
 
 
-def write_tv_manual(root: Path, out: Path) -> Path:
-    """The TV e-manual as one Markdown file: every section a level-2 heading."""
+def write_tv_manual(root: Path, out: Path, sections: Sequence[Section] | None = None) -> Path:
+    """The TV e-manual as one Markdown file: every section (or only ``sections``) a level-2 heading."""
     path = out / "samsung-smart-tv-e-manual.md"
     parts = ["# Samsung Smart TV e-Manual", ""]
-    for section in tv_sections(root):
+    for section in tv_sections(root) if sections is None else sections:
         parts += [f"## {section.title}", "", section.text, ""]
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
@@ -98,12 +99,15 @@ def write_distractor_manuals(root: Path, out: Path) -> list[Path]:
 
 
 # --- stackfaq -------------------------------------------------------------------------------------------------
-def write_stackfaq(root: Path, out: Path) -> tuple[Path, dict[str, str], list[Question]]:
-    """All 125 FAQs as one JSONL FAQ file; returns it, question text -> faq id, and the paraphrased queries."""
+def write_stackfaq(
+    root: Path, out: Path, keep: Callable[[str], bool] | None = None
+) -> tuple[Path, dict[str, str], list[Question]]:
+    """All 125 FAQs (or those whose id ``keep`` accepts) as one JSONL FAQ file; returns it, every FAQ's question
+    text -> faq id, and the paraphrased queries."""
     faqs = read_jsonl(root / "stackfaq" / "faq.jsonl")
     path = out / "web-apps-faq.jsonl"
     with path.open("w", encoding="utf-8") as fh:
-        for faq in faqs:
+        for faq in faqs if keep is None else [f for f in faqs if keep(f["faq_id"])]:
             fh.write(json.dumps({"question": faq["question"], "answer": "\n\n".join(faq["answers"])}) + "\n")
     by_question = {norm_space(f["question"]).lower(): f["faq_id"] for f in faqs}
     queries = [

@@ -3,7 +3,7 @@
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
 evidence: answer when the answerability score reaches ``Settings.answer_threshold``, or when the turn names an
 error code or model number and the best passage states it while the best three cover every other content term
-of the question (an exact key the score underrates: :func:`chat.judge.states_named_identifiers`); otherwise ask a
+of the question (an exact key the score underrates: :func:`chat.judge.answers_named_identifiers`); otherwise ask a
 clarifying question when the knowledge base holds something on the subject and the judge found the
 question underspecified (its underspecified probability reached
 ``Settings.clarify_threshold``) and the conversation has not already failed ``Settings.max_failed_turns``

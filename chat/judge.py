@@ -24,7 +24,7 @@ from kb.runtime import Runtime
 from kb.search import reranker_for
 from kg.extract import SPECIFIC_TYPES
 from kg.followup import unresolved_reference
-from kg.patterns import error_codes, models
+from kg.patterns import code_and_model_norms, code_norm
 from kg.types import TurnContext
 from retrieval.answerability import (
     TOP,
@@ -124,17 +124,13 @@ def answers_named_identifiers(question: str, context: TurnContext, ranked: Seque
         return False
     best = ranked[0]
     best_text = f"{best.title} {best.heading} {best.text}"
-    stated = {_identifier_key(found.norm) for found in (*error_codes(best_text), *models(best_text))}
-    if not {_identifier_key(value) for value in named} <= stated:
+    stated = {code_norm(norm) for norm in code_and_model_norms(best_text)}
+    if not {code_norm(value) for value in named} <= stated:
         return False
     spelled = set().union(*(term_set(value) for value in named))  # "E-40" is the words "e" and "40"
     others = [term for term in content_terms(question) if term not in spelled]
     union = set().union(*(term_set(f"{h.title} {h.heading} {h.text}") for h in ranked[:TOP]))
     return coverage(others, union) == 1.0
-
-
-def _identifier_key(norm: str) -> str:
-    return "".join(c for c in norm.lower() if c.isalnum())  # "E-40", "e40" and "E40" meet
 
 
 def _names_its_subject(context: TurnContext) -> bool:

@@ -34,7 +34,7 @@ from generation.guardrails import (
 )
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
 from generation.text import content_terms, split_sentences, stem
-from kg.patterns import error_codes, models
+from kg.patterns import code_and_model_norms
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -143,7 +143,7 @@ class ExtractiveGenerator:
         question_terms = frozenset(content_terms(request.question))
         steps_for = question_terms if _HOW_TO.match(request.question) else None
         picked = self._select(
-            candidates, lexical, own, dense, _codes(request.question), question_terms - subject, steps_for
+            candidates, lexical, own, dense, code_and_model_norms(request.question), question_terms - subject, steps_for
         )
         picked.sort(key=lambda c: (c.rank, c.position))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
@@ -289,12 +289,6 @@ def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
 
 
-def _codes(text: str) -> frozenset[str]:
-    """The error codes and model numbers ``text`` names, normalised as the knowledge graph recognises them
-    ("E-12" and "E12" meet; "error 404" counts, "3000" and "5G" do not)."""
-    return frozenset(found.norm for found in (*error_codes(text), *models(text)))
-
-
 def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int) -> list[_Candidate]:
     """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap):
     a manual's answer is a step and what follows it, an error code's meaning and its remedy."""
@@ -330,7 +324,7 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
             line_codes: frozenset[str] = frozenset()
             for index, raw in enumerate(sentences):
                 position += 1
-                line_codes |= _codes(raw)
+                line_codes |= code_and_model_norms(raw)
                 if is_instruction_like(raw):
                     continue  # passage text is data: a sentence addressed to the assistant is never repeated
                 text = to_plain_text(raw)
@@ -342,7 +336,9 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                     continue
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
                 if terms and not title_line and _quotable(text, min_words, max_words):
-                    quotable.append((position - 1, line_number, text, terms, asked, line_codes | _codes(asked)))
+                    quotable.append(
+                        (position - 1, line_number, text, terms, asked, line_codes | code_and_model_norms(asked))
+                    )
             if line_number >= answered_until:
                 asked = ""
         frozen = frozenset(passage_terms)

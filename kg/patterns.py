@@ -78,7 +78,8 @@ def mask_phone(value: str) -> str:
     return "".join(out)
 
 
-def _code_norm(value: str) -> str:
+def code_norm(value: str) -> str:
+    """Lower case, letters and digits only: how codes and numbers meet across spellings ("E-12", "e12")."""
     return re.sub(r"[^0-9a-z]", "", value.lower())
 
 
@@ -113,16 +114,16 @@ def error_codes(text: str) -> Iterator[Candidate]:
         if code.isalpha():
             continue
         # The mention spans the cue ("error 404"); the value is the code alone.
-        yield Candidate("error_code", code, _code_norm(code), m.start(), m.end(1))
+        yield Candidate("error_code", code, code_norm(code), m.start(), m.end(1))
     for m in LETTER_CODE.finditer(text):
-        yield Candidate("error_code", m.group(), _code_norm(m.group()), m.start(), m.end())
+        yield Candidate("error_code", m.group(), code_norm(m.group()), m.start(), m.end())
 
 
 def orders(text: str) -> Iterator[Candidate]:
     for m in ORDER.finditer(text):
         value = m.group(1).lstrip("#")
         if any(c.isdigit() for c in value):
-            yield Candidate("order_number", value, _code_norm(value), m.start(), m.end(1))
+            yield Candidate("order_number", value, code_norm(value), m.start(), m.end(1))
     for m in HASH_ORDER.finditer(text):
         yield Candidate("order_number", m.group(1), m.group(1), m.start(), m.end(1))
 
@@ -131,7 +132,7 @@ def serials(text: str) -> Iterator[Candidate]:
     for m in SERIAL.finditer(text):
         value = m.group(1)
         if sum(c.isdigit() for c in value) >= 2:
-            yield Candidate("serial_number", value, _code_norm(value), m.start(), m.end(1))
+            yield Candidate("serial_number", value, code_norm(value), m.start(), m.end(1))
 
 
 def is_model_number(token: str) -> bool:
@@ -174,6 +175,12 @@ def menu_paths(text: str) -> Iterator[Candidate]:
         start = m.start() + m.group().find(parts[0])
         end = m.start() + m.group().rfind(parts[-1]) + len(parts[-1])
         yield Candidate("menu", value, " > ".join(p.lower() for p in parts), start, end)
+
+
+def code_and_model_norms(text: str) -> frozenset[str]:
+    """The error codes and model numbers ``text`` names, normalised as the knowledge graph recognises them
+    ("E-12" and "E12" meet; "error 404" counts, "3000" and "5G" do not)."""
+    return frozenset(found.norm for found in (*error_codes(text), *models(text)))
 
 
 def identifiers(text: str) -> Iterator[Candidate]:

@@ -85,13 +85,13 @@ def content_terms(text: str) -> list[str]:
     seen: dict[str, None] = {}
     tokens = words(text)
     meaning = bool(_MEANING.match(text))
-    how_long = [i for i in range(1, len(tokens)) if tokens[i] == "long" and tokens[i - 1] == "how"]
+    how_long = next((i for i in range(1, len(tokens)) if tokens[i - 1 : i + 1] == ["how", "long"]), None)
     for index, word in enumerate(tokens):
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()):
             continue
         if (word in _AFTER_HOW and index and tokens[index - 1] == "how") or (meaning and word == "mean"):
             continue
-        if word in _DURATION_VERBS and how_long and how_long[0] < index:
+        if word in _DURATION_VERBS and how_long is not None and how_long < index:
             continue
         if word in _POINTING and index + 1 < len(tokens) and _points_at(tokens[index + 1]):
             continue

@@ -1,6 +1,7 @@
 """Collect the turn path's answerability evidence on customer-service questions whose answer the knowledge base
-holds or lacks, for calibrating the answer-or-escalate decision beyond MTRAG-UN (``fit_answerability.py
---support``) and for measuring it (``bindesk eval conversation --only support``).
+holds or lacks, for calibrating the answer-or-escalate decision beyond MTRAG-UN (session 10 tried a joint fit with
+a scratch script: benchmarks/RESULTS.md, section 2; not shipped) and for measuring it (``bindesk eval conversation
+--only support``).
 
     .venv/bin/python -m benchmarks.tune.support_turns [--out /tmp/bindesk-support-turns.pkl]
 
@@ -17,15 +18,14 @@ path (:mod:`benchmarks.conversation_replay`). A question whose gold section was 
 base answers it); one whose gold section was left out is *lacking*. "Lacking" is a lower bound on unanswerable:
 a manual says some things twice, so another section may still answer it.
 
-Questions are split in halves by a hash of their gold section (so paraphrases of one FAQ stay together): the fit
-script fits and thresholds on the tune half only and reports on the other.
+Questions are split in halves by a hash of their gold section (so paraphrases of one FAQ stay together): a fit
+uses the tune half only; the benchmark reports on the other.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable
@@ -76,33 +76,21 @@ def in_tune_half(gold: Iterable[str]) -> bool:
 
 
 def write_half_tv_manual(root: Path, out: Path) -> tuple[Path, frozenset[str]]:
-    """The TV e-manual with only the kept half of its sections (each a level-2 heading); returns the kept ids."""
+    """The TV e-manual with only the kept half of its sections; returns it and the kept section ids."""
     kept = [s for s in ds.tv_sections(root) if in_kept_half(s.section_id)]
-    parts = ["# Samsung Smart TV e-Manual", ""]
-    for section in kept:
-        parts += [f"## {section.title}", "", section.text, ""]
-    path = out / "samsung-smart-tv-e-manual.md"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path, frozenset(s.section_id for s in kept)
+    return ds.write_tv_manual(root, out, kept), frozenset(s.section_id for s in kept)
 
 
 def write_half_stackfaq(root: Path, out: Path) -> tuple[Path, frozenset[str], list[ds.Question], dict[str, str]]:
     """The kept half of the FAQs as one JSONL FAQ file; returns it, the kept FAQ ids, the worded questions and
     every FAQ's question text -> its id."""
-    faqs = [f for f in ds.read_jsonl(root / "stackfaq" / "faq.jsonl") if in_kept_half(f["faq_id"])]
-    path = out / "web-apps-faq.jsonl"
-    path.write_text(
-        "".join(json.dumps({"question": f["question"], "answer": "\n\n".join(f["answers"])}) + "\n" for f in faqs),
-        encoding="utf-8",
-    )
-    _, by_question, queries = ds.write_stackfaq(root, out / "all")  # for the queries and the FAQ mapping
+    path, by_question, queries = ds.write_stackfaq(root, out, keep=in_kept_half)
     worded = [q for q in queries if q.text and any(c.isalnum() for c in q.text)]
-    return path, frozenset(f["faq_id"] for f in faqs), worded, by_question
+    return path, frozenset(f for f in by_question.values() if in_kept_half(f)), worded, by_question
 
 
 def collect(stack: EvalStack, root: Path, workdir: Path, every: int = 1) -> list[SupportRecord]:
     """Upload the kept halves (one workspace per set) and ask every ``every``-th question as a first turn."""
-    (workdir / "all").mkdir(parents=True, exist_ok=True)
     manual, kept_sections = write_half_tv_manual(root, workdir)
     faq, kept_faqs, faq_questions, by_question = write_half_stackfaq(root, workdir)
     tv_questions = [q for q in ds.tv_questions(root) if ds.has_answer_text(q)]
