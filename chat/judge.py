@@ -35,7 +35,7 @@ from retrieval.answerability import (
 from retrieval.fusion import IMAGE_LISTS
 from retrieval.protocol import Hit
 from retrieval.rerank import Reranker
-from retrieval.text_features import content_terms, coverage, term_set
+from retrieval.text_features import content_terms, coverage, stem, term_set
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,12 @@ class Judge:
 
 NAMED_THINGS = 3
 IDENTIFIER_TYPES = frozenset({"error_code", "model"})
+# "How do I fix E40?", "how can I clear error code E-204?": an error code's entry is its remedy, so asking for
+# the remedy, and calling the code an error, is the question's frame, not a term the entry must repeat (the
+# manual says "E40: ... switch the machine off", neither "fix" nor "error").
+_ERROR_CODE_FRAME = frozenset(
+    stem(w) for w in "fix solve resolve repair clear troubleshoot handle deal error code fault".split()
+)
 
 
 def answers_named_identifiers(question: str, context: TurnContext, ranked: Sequence[Hit]) -> bool:
@@ -118,7 +124,8 @@ def answers_named_identifiers(question: str, context: TurnContext, ranked: Seque
     manual's own "E40: The heating element is overheating ..." have a cosine of 0.25, so the reranked
     probability and the answerability model, fitted on prose questions (MTRAG-UN names almost no codes),
     underrate the passage that answers it (0.65 where the threshold is 0.79). The other terms keep "Is E40
-    covered by the warranty?" from counting as answered by E40's entry alone."""
+    covered by the warranty?" from counting as answered by E40's entry alone; asking for an error code's remedy
+    ("how do I fix / clear / solve E40?") is not such a term."""
     named = {e.value for e in context.entities if e.type in IDENTIFIER_TYPES}
     if not named or not ranked:
         return False
@@ -128,6 +135,8 @@ def answers_named_identifiers(question: str, context: TurnContext, ranked: Seque
     if not {code_norm(value) for value in named} <= stated:
         return False
     spelled = set().union(*(term_set(value) for value in named))  # "E-40" is the words "e" and "40"
+    if any(e.type == "error_code" for e in context.entities):
+        spelled |= _ERROR_CODE_FRAME
     others = [term for term in content_terms(question) if term not in spelled]
     union = set().union(*(term_set(f"{h.title} {h.heading} {h.text}") for h in ranked[:TOP]))
     return coverage(others, union) == 1.0

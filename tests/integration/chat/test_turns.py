@@ -113,9 +113,23 @@ def test_a_question_naming_an_error_code_is_answered_from_its_entry(error_code_w
     assert turn["decision"] == "answer", turn
     assert world.cited_files(turn)[0] == "error-codes.md"
     assert "firmware update failed" in turn["answer"]
+    remedy = world.ask(world.start(), "How do I fix E-310?")  # the entry says "unplug ...", never "fix"
+    assert remedy["decision"] == "answer", remedy
+    assert remedy["answer"] == turn["answer"]
     unknown = world.ask(world.start(), "What does E-999 mean?")  # a code the knowledge base does not list
     assert unknown["decision"] != "answer", unknown
     assert "E-999" not in unknown["answer"]
+
+
+def test_a_follow_up_after_an_error_code_is_answered_from_its_entry(error_code_world: ChatWorld) -> None:
+    world = error_code_world
+    customer = world.start()
+    world.ask(customer, "My router shows error E-310.")
+    turn = world.ask(customer, "How do I fix it?")  # names nothing: "it" is the code the customer just gave
+    assert turn["decision"] == "answer", turn
+    assert world.cited_files(turn)[0] == "error-codes.md"
+    assert "unplug the router for a minute" in turn["answer"]
+    assert "yellow WAN port" not in turn["answer"]  # E-204's remedy shares the entry's chunk, not its code
 
 
 @pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng")

@@ -159,6 +159,14 @@ def test_a_code_the_best_passage_states_is_answered_though_the_score_is_low() ->
     assert decision.kind == "answer" and "states the code" in decision.detail
 
 
+def test_asking_how_to_fix_a_code_is_answered_by_its_entry() -> None:
+    # The entry says "Switch the machine off", never "fix" or "clear": asking for the remedy is the frame.
+    for question in ("How do I fix E40?", "How can I clear error E40?", "How do I solve E40 on my machine?"):
+        assert STRICT.assess(question, CODES, {}, naming("E40")).exact_identifier, question
+    # Only for an error code: a model number's passage is not a repair guide.
+    assert not STRICT.assess("How do I fix the CM-200?", CODES, {}, naming("CM-200", "model")).exact_identifier
+
+
 def test_a_code_the_knowledge_base_lacks_or_a_question_it_half_covers_is_not_exact() -> None:
     assert not STRICT.assess("What does E77 mean?", CODES, {}, naming("E77")).exact_identifier
     # E40 is stated, but nothing among the best passages says anything about a warranty.
