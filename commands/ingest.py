@@ -80,9 +80,10 @@ def reindex_local(settings: Settings, workspace_id: str) -> int:
     """Index every document of the workspace again with the configured embedder and chunking, here.
 
     What to run after switching ``BINDESK_EMBEDDER`` (the new backend's collection starts empty) or changing
-    ``BINDESK_CHUNK_TOKENS``. Exits 1 if any document failed.
+    ``BINDESK_CHUNK_TOKENS``. A document whose current version fails again keeps serving its earlier version,
+    which is indexed again in its place. Exits 1 if any document failed.
     """
-    from kb.indexing import index_document
+    from kb.indexing import index_document, rebuild_served
     from kb.runtime import Runtime
 
     migrate(settings)
@@ -96,6 +97,9 @@ def reindex_local(settings: Settings, workspace_id: str) -> int:
             outcome = index_document(runtime, document_id)
             if outcome.status == "failed":
                 failures.append(f"{document_id}: {outcome.error}")
+                served = rebuild_served(runtime, document_id)
+                if served.status == "failed":
+                    failures.append(f"{document_id}: the served {served.error}")
             bar.update(1)
             bar.set_postfix(failed=len(failures))
     return _summarise(len(document_ids), failures, noun="documents")

@@ -68,9 +68,7 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
         return job
     started = time.perf_counter()
     try:
-        drafts, title, audio = _parse_and_chunk(runtime, job)
-        records = _embed(runtime.embedder, job, drafts, title, audio)
-        sentences = _sentence_vectors(runtime.embedder, records)
+        drafts, title, records, sentences = _build(runtime, job)
     except (DocumentRejected, UnsupportedMediaType, InvalidMedia) as exc:  # the file's fault: no retry helps
         return _fail(runtime, job, f"{exc.code}: {exc.message}")
     store = runtime.store
@@ -104,6 +102,42 @@ def index_document(runtime: Runtime, document_id: str) -> IndexOutcome:
         "indexed %s (%s) v%d: %d chunks in %.2fs", job.document_id, job.filename, job.version, len(records), seconds
     )
     return IndexOutcome(job.document_id, "indexed", len(records), seconds)
+
+
+def rebuild_served(runtime: Runtime, document_id: str) -> IndexOutcome:
+    """Index again the earlier version a ``failed`` document still serves; the document stays ``failed``.
+
+    For a reindex: after an embedder switch the new collection holds nothing of that version, and retrying the
+    failed current version (:func:`index_document`) does not bring it back. Status ``rebuilt`` with the chunk
+    count; ``skipped`` when the document is not failed or serves no earlier version; ``failed`` (the error
+    names the version) when the served file no longer parses, its rows and vectors left as they were.
+    """
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, document_id)
+        if doc is None or doc.status != DocumentStatus.FAILED or not _served(doc) or not doc.indexed_blob_key:
+            return IndexOutcome(document_id, "skipped")
+        job = _Job(doc.workspace_id, doc.id, doc.indexed_version, doc.indexed_blob_key, doc.filename)
+    started = time.perf_counter()
+    try:
+        drafts, title, records, sentences = _build(runtime, job)
+    except (DocumentRejected, UnsupportedMediaType, InvalidMedia) as exc:
+        return IndexOutcome(document_id, "failed", error=f"version {job.version}: {exc.code}: {exc.message}")
+    store = runtime.store
+    store.upsert(job.workspace_id, records)
+    with session_scope(runtime.settings) as session:
+        doc = session.get(Document, document_id)
+        if doc is None:  # deleted while we worked: leave nothing behind
+            store.delete_document(job.workspace_id, document_id)
+            return IndexOutcome(document_id, "deleted")
+        if doc.indexed_version != job.version:  # a newer version was indexed meanwhile: it owns the rows
+            store.delete_document(job.workspace_id, document_id, keep_versions=(doc.version, *_served(doc)))
+            return IndexOutcome(document_id, "superseded")
+        _replace_rows(runtime, session, doc, job, drafts, records, sentences)
+        doc.title = title
+        doc.chunk_count = len(records)
+    store.flush()
+    log.info("rebuilt served v%d of %s (%s): %d chunks", job.version, document_id, job.filename, len(records))
+    return IndexOutcome(document_id, "rebuilt", len(records), time.perf_counter() - started)
 
 
 def mark_failed(runtime: Runtime, document_id: str, reason: str) -> None:
@@ -170,6 +204,13 @@ def _fail(runtime: Runtime, job: _Job, reason: str) -> IndexOutcome:
         served = _served(doc)
     runtime.store.delete_document(job.workspace_id, job.document_id, keep_versions=served)
     return outcome
+
+
+def _build(runtime: Runtime, job: _Job) -> tuple[list[ChunkDraft], str, list[ChunkRecord], list[bytes]]:
+    """Parse, chunk and embed the job's file: drafts, title, vector-store records, packed sentence vectors."""
+    drafts, title, audio = _parse_and_chunk(runtime, job)
+    records = _embed(runtime.embedder, job, drafts, title, audio)
+    return drafts, title, records, _sentence_vectors(runtime.embedder, records)
 
 
 def _parse_and_chunk(runtime: Runtime, job: _Job) -> tuple[list[ChunkDraft], str, dict[int, AudioClip]]:

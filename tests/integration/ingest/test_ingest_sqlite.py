@@ -135,6 +135,23 @@ def test_reindex_rebuilds_lost_vectors_and_never_duplicates(sqlite_ops: OpsClien
     assert sqlite_ops.search("pair the remote with the TV", k=3)[0]["source"] == "reindex-guide.md"
 
 
+def test_reindex_rebuilds_the_version_a_failed_document_still_serves(sqlite_ops: OpsClient) -> None:
+    from commands.ingest import reindex_local
+
+    first = sqlite_ops.wait_done(sqlite_ops.upload(("served.pdf", media.pdf_with_text_layer())).json()[0]["id"])
+    broken = sqlite_ops.wait_done(sqlite_ops.upload(("served.pdf", media.truncated_pdf())).json()[0]["id"])
+    assert broken["status"] == "failed" and broken["served_version"] == 1
+    sqlite_ops.runtime.store.delete_document(sqlite_ops.workspace, first["id"])  # an embedder switch, as above
+
+    assert reindex_local(sqlite_ops.settings, sqlite_ops.workspace) == 1  # version 2 is still broken: said so
+    after = sqlite_ops.document(first["id"])
+    assert after["status"] == "failed" and "version 1 is still served" in after["error"]
+    assert after["version"] == 2 and after["served_version"] == 1
+    assert sqlite_ops.vector_count(first["id"]) == after["chunks"] == sqlite_ops.chunk_rows(first["id"]) > 0
+    hits = sqlite_ops.search("how often should I descale the kettle", k=3)
+    assert hits[0]["source"] == "served.pdf"
+
+
 def test_delete_removes_vectors_rows_and_document(sqlite_ops: OpsClient) -> None:
     doc = sqlite_ops.wait_done(sqlite_ops.upload(("to-delete.md", MANUAL)).json()[0]["id"])
     response = sqlite_ops.client.delete(f"/v1/kb/documents/{doc['id']}", headers=sqlite_ops.headers)
