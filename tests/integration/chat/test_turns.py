@@ -199,7 +199,11 @@ def test_asking_for_a_person_goes_to_the_inbox(world: ChatWorld) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["Can I get a refund for my Nimbus router?", "My Nimbus router arrived damaged, what now?"],
+    [
+        "Can I get a refund for my Nimbus router?",
+        "My Nimbus router arrived damaged, what now?",
+        "The router fell off the shelf and the case is cracked, I want a replacement",
+    ],
 )
 def test_refunds_and_damage_go_to_a_person(world: ChatWorld, question: str) -> None:
     _escalates(world, question, "sensitive")

@@ -1,0 +1,43 @@
+"""The rules that escalate before any retrieval: a sensitive subject goes to a person, a question about the
+same words that is not one does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.policy import screen, sensitive_topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Can I get a refund?", "refund"),
+        ("I was charged twice for my order", "billing_dispute"),
+        ("My kettle arrived broken", "damage"),
+        ("The robot fell down the stairs and is broken, I want a replacement", "damage"),
+        ("The screen is cracked after one week", "damage"),
+        ("It stopped working after a month. I want a replacement.", "replacement"),
+        ("Please send me a new one", "replacement"),
+        ("Can you replace it under warranty?", "replacement"),
+        ("I will take legal action", "legal"),
+    ],
+)
+def test_sensitive_subjects_are_named(text: str, topic: str) -> None:
+    assert sensitive_topic(text) == topic
+    verdict = screen(text)
+    assert verdict.kind == "escalate" and verdict.reason == "sensitive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How often should I replace the side brushes?",
+        "Where can I buy a replacement filter?",
+        "I need a replacement battery for the remote, which model fits?",
+        "How do I clean the dust bin?",
+        "What does a cracking noise from the fan mean?",
+    ],
+)
+def test_questions_about_parts_and_care_are_not_sensitive(text: str) -> None:
+    assert sensitive_topic(text) is None
+    assert screen(text).kind == "none"
