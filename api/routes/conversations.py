@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from api.auth import Principal, authenticate, bearer_secret
 from api.deps import RuntimeDep, SessionDep, SettingsDep, WidgetPrincipal
@@ -63,13 +64,16 @@ async def send_message(
     conversation = for_customer(session, conversation_id, token)
     # Counted before the body is read or any model runs.
     enforce(request, "turn", conversation.workspace_id, settings.rate_limit_turns_per_minute, 60)
-    turn = await _read_turn(request)
+    turn = await _read_turn(request, settings.max_message_chars)
     events = request.app.state.events
     result = await asyncio.to_thread(take_turn, runtime, session, conversation, turn, events=events)
     return result
 
 
-async def _read_turn(request: Request) -> TurnInput:
+async def _read_turn(request: Request, max_chars: int) -> TurnInput:
+    """The turn's text, photo and voice note from a JSON or multipart body. The text may come as a form field
+    or as a file part (``curl -F text=@question.txt``); past ``max_chars`` (4 bytes a character at most) it is
+    ``message_too_long`` however it came, as ``chat.inputs.normalise`` says of a shorter overlong one."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
@@ -81,17 +85,35 @@ async def _read_turn(request: Request) -> TurnInput:
         return TurnInput(text=body.get("text", ""))
     if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         raise InvalidInput('send multipart/form-data with fields text, image, audio, or JSON {"text": "..."}')
-    form = await request.form(max_files=2, max_fields=5)
+    max_bytes = 4 * max_chars + 1024
+    try:
+        form = await request.form(max_files=3, max_fields=5, max_part_size=max_bytes)
+    except HTTPException as exc:  # Starlette's multipart errors, e.g. a text field past max_part_size
+        if "maximum size" in str(exc.detail):
+            raise InvalidInput(f"the message is over {max_chars} characters", code="message_too_long") from exc
+        raise InvalidInput(f"the form could not be read: {exc.detail}") from exc
     try:
         text = form.get("text")
+        if isinstance(text, UploadFile):
+            text = await _text_part(text, max_bytes, max_chars)
         image, audio = form.get("image"), form.get("audio")
         return TurnInput(
-            text=text if isinstance(text, str) else "",
+            text=text or "",
             image=(await image.read()) or None if isinstance(image, UploadFile) else None,
             audio=(await audio.read()) or None if isinstance(audio, UploadFile) else None,
         )
     finally:
         await form.close()
+
+
+async def _text_part(part: UploadFile, max_bytes: int, max_chars: int) -> str:
+    data = await part.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InvalidInput(f"the message is over {max_chars} characters", code="message_too_long")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("the text part is not UTF-8 text") from exc
 
 
 @router.get("/{conversation_id}")

@@ -69,11 +69,31 @@ def noise_png(side: int) -> bytes:
 
 Send = Callable[[ChatWorld, Customer], Response]
 
+
+def _send_parts(world: ChatWorld, customer: Customer, parts: list[tuple[str, tuple[str, bytes]]]) -> Response:
+    return world.client.post(f"/v1/conversations/{customer.id}/messages", headers=customer.headers, files=parts)
+
+
 # name -> (request, allowed statuses, expected code)
 BAD_REQUESTS: dict[str, tuple[Send, set[int], str]] = {
     "empty text": (lambda w, c: w.send(c, ""), {422}, "empty_message"),
     "only whitespace": (lambda w, c: w.send(c, "  \n\t "), {422}, "empty_message"),
     "100k characters": (lambda w, c: w.send(c, "a" * 100_000), {413, 422}, "message_too_long"),
+    "2 MB text field (over Starlette's 1 MiB part limit too)": (
+        lambda w, c: w.send(c, "a" * 2_000_000),
+        {413, 422},
+        "message_too_long",
+    ),
+    "text sent as a file part, over the limit": (
+        lambda w, c: _send_parts(w, c, [("text", ("question.txt", b"a" * 100_000))]),
+        {413, 422},
+        "message_too_long",
+    ),
+    "text file part that is not UTF-8": (
+        lambda w, c: _send_parts(w, c, [("text", ("question.txt", "Wie setze ich zurück?".encode("utf-16")))]),
+        {422},
+        "invalid_input",
+    ),
     "photo over the byte limit": (
         lambda w, c: w.send(c, "what is this?", image=("big.png", noise_png(300))),
         {413},
@@ -158,6 +178,17 @@ def test_bad_input_is_refused_and_leaves_the_conversation_as_it_was(world: ChatW
     after = world.read(customer)
     assert after["messages"] == before and after["status"] == "bot"
     _still_answers(world, customer, len(before))
+
+
+def test_a_question_sent_as_a_text_file_part_is_answered_like_a_field(world: ChatWorld) -> None:
+    """``curl -F text=@question.txt``: the part has a file name, and is still the customer's words."""
+    customer = world.start()
+    response = _send_parts(world, customer, [("text", ("question.txt", GOOD_QUESTION.encode()))])
+    assert response.status_code == 200, response.text
+    turn = response.json()
+    assert turn["decision"] == "answer" and turn["citations"], turn
+    (asked, _) = _messages(world, customer)
+    assert asked["text"] == GOOD_QUESTION
 
 
 def test_a_body_over_the_request_limit_is_refused_before_it_is_read(world: ChatWorld) -> None:
