@@ -122,7 +122,7 @@ def ingest_remote(url: str, key: str, paths: Sequence[str], *, wait: bool) -> in
                 bar.set_postfix(failed=len(failures))
         if wait:
             failures.extend(_wait_indexed(client, ids))
-    return _summarise(len(files), failures)
+    return _summarise(len(files), failures, outcome="indexed" if wait else "queued for indexing")
 
 
 def _wait_indexed(client: httpx.Client, ids: dict[str, str]) -> list[str]:
@@ -156,8 +156,10 @@ def _error_text(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
 
 
-def _summarise(total: int, failures: list[str], noun: str = "files") -> int:
+def _summarise(total: int, failures: list[str], noun: str = "files", outcome: str = "indexed") -> int:
+    """Print the failures and a count line ("5 of 6 files indexed, 1 failed"); the exit status (1 if any failed).
+    ``outcome`` is what happened to the others: an upload without ``--wait`` only knows they were queued."""
     for line in failures:
         print(f"failed: {line}", file=sys.stderr)
-    print(f"{total - len(failures)} of {total} {noun} indexed, {len(failures)} failed", file=sys.stderr)
+    print(f"{total - len(failures)} of {total} {noun} {outcome}, {len(failures)} failed", file=sys.stderr)
     return 1 if failures else 0
