@@ -15,6 +15,7 @@ title or heading line (a short line with no closing punctuation: "BrewMaster 300
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -33,8 +34,8 @@ from generation.guardrails import (
     to_plain_text,
 )
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
-from generation.text import content_terms, split_sentences, stem
-from kg.patterns import code_and_model_norms
+from generation.text import content_terms, question_terms, split_sentences, stem
+from kg.patterns import code_and_model_norms, error_code_norms
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -73,6 +74,9 @@ class ExtractiveConfig:
     # Sentences after the best one in its paragraph that join it before any other: 1 keeps MTRAG-UN's answer
     # F1 where it was (0.373 vs 0.370 without; 2 costs 0.012) and gives a manual's step or remedy its sequel.
     continuation: int = 1
+    # A how-to question whose best sentence is an item of a list of steps gets the items after it too, up to
+    # this many sentences in all: "Hold the Clean and Home buttons ..." is the step a customer cannot skip.
+    max_steps: int = 5
     keep_ratio: float = 0.3  # a further sentence must score this share of the best one ...
     # ... and, from another document than the best one's, name a word of the question that the sentences before
     # it do not (beside the subject's name). Within one document a neighbouring section is kept: "turn it on"
@@ -82,6 +86,9 @@ class ExtractiveConfig:
     # much more, and one that introduces the steps for a word of the question ("To descale: ...") the second.
     steps_boost: float = 1.3
     steps_header_boost: float = 2.0
+    # A sentence that states the error code the question names ("E-12 means ...", "To fix E-12: ...") over one
+    # under that code's heading that does not ("Hair or string is usually wrapped around it.").
+    code_boost: float = 2.0
     # Weight of a question word that names the passages' common subject (a word in all their titles:
     # "BrewMaster"): it says what they are all about, not which sentence answers.
     subject_weight: float = 0.3
@@ -107,6 +114,9 @@ class _Candidate:
     heading_terms: frozenset[str] = frozenset()  # of the section heading it stands under
     document: str = ""  # the document the passage comes from
     codes: frozenset[str] = frozenset()  # codes it, its question or its line so far name ("- E40: ... Switch off")
+    ordinal: int | None = None  # its chunk's position in the document, when the passage says
+    listed: bool = False  # it stands in a list item ("- Hold the Clean and Home buttons ...", "2. Tap Add")
+    error_codes: frozenset[str] = frozenset()  # the error codes among ``codes`` (no model numbers)
 
     @property
     def about(self) -> frozenset[str]:
@@ -140,12 +150,19 @@ class ExtractiveGenerator:
         subject = _subject_terms(request)
         lexical, own = self._lexical_scores(request, candidates, subject)
         dense = self._dense_scores(request, candidates)
-        question_terms = frozenset(content_terms(request.question))
-        steps_for = question_terms if _HOW_TO.match(request.question) else None
+        asked_terms = frozenset(question_terms(request.question))
+        steps_for = asked_terms if _HOW_TO.match(request.question) else None
         picked = self._select(
-            candidates, lexical, own, dense, code_and_model_norms(request.question), question_terms - subject, steps_for
+            candidates,
+            lexical,
+            own,
+            dense,
+            code_and_model_norms(request.question),
+            asked_terms - subject,
+            steps_for,
+            error_code_norms(request.question),
         )
-        picked.sort(key=lambda c: (c.rank, c.position))
+        picked.sort(key=_reading_order(picked))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
         return assemble_answer(sentences, self.config.max_chars)
 
@@ -162,9 +179,8 @@ class ExtractiveGenerator:
         for age, text in enumerate(reversed(earlier), start=1):
             for term in content_terms(text):
                 weights[term] = max(weights.get(term, 0.0), self.config.history_weight / age)
-        for text in [request.question, *request.focus_entities]:
-            for term in content_terms(text):
-                weights[term] = 1.0
+        for term in [*question_terms(request.question), *(t for e in request.focus_entities for t in content_terms(e))]:
+            weights[term] = 1.0
         for term in subject & weights.keys():
             weights[term] *= self.config.subject_weight
         return weights
@@ -215,10 +231,14 @@ class ExtractiveGenerator:
         codes: frozenset[str] = frozenset(),
         asked: frozenset[str] = frozenset(),
         steps_for: frozenset[str] | None = None,
+        error_codes: frozenset[str] = frozenset(),
     ) -> list[_Candidate]:
-        """The answer's sentences. ``codes``: the codes the question names ("E12"): a sentence about other
-        codes only ("... causes error E50") is about something else, however many words it shares; and once the
-        best sentence is the code's own entry, only sentences naming the code (and the entry's sequel) join it.
+        """The answer's sentences. ``codes``: the codes and model numbers the question names ("E12", "R5"): a
+        sentence about other ones only ("... causes error E50") is about something else, however many words it
+        shares. ``error_codes``: the error codes among them: a sentence stating one counts
+        ``config.code_boost`` times more than one that only stands under its heading ("Hair or string is
+        usually wrapped around it."), and once the best sentence is the code's own entry, only sentences naming
+        the code (and the entry's sequel) join it; the product's model number, named everywhere, does not.
         ``asked``: the question's own words but its subject's name; with ``config.novelty`` a sentence after
         the best one and its sequel, from another document, must name one of them that the answer does not
         yet. ``steps_for``: a how-to question's words (None for any other question): steps count more."""
@@ -237,18 +257,25 @@ class ExtractiveGenerator:
             priors *= np.array([_steps_weight(c.text, steps_for, config) for c in candidates])
         if codes:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
+        if error_codes:
+            priors *= np.array([config.code_boost if error_codes & c.error_codes else 1.0 for c in candidates])
         scores = np.where(eligible, relevance * priors, -1.0)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
         best = scores[order[0]]
-        picked = _continuing(candidates, candidates[order[0]], config.continuation)[: config.max_sentences]
-        on_code = bool(codes & picked[0].codes)  # the best sentence is the named code's own entry
+        first = candidates[order[0]]
+        limit = config.max_steps if steps_for is not None and first.listed else config.max_sentences
+        picked = _continuing(
+            candidates, first, max(config.continuation, limit - 1) if first.listed else config.continuation
+        )
+        picked = picked[:limit]
+        on_code = bool(error_codes & picked[0].error_codes)  # the best sentence is the named code's own entry
         for index in order[1:]:
-            if len(picked) >= config.max_sentences or scores[index] < config.keep_ratio * best:
+            if len(picked) >= limit or scores[index] < config.keep_ratio * best:
                 break
             candidate = candidates[index]
-            if on_code and not codes & candidate.codes:
+            if on_code and not error_codes & candidate.error_codes:
                 continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
             covered = set().union(*(p.about for p in picked))
             elsewhere = candidate.document != picked[0].document
@@ -283,6 +310,16 @@ def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveC
     return config.steps_boost if header or _IMPERATIVE.match(text) else 1.0
 
 
+def _reading_order(picked: Sequence[_Candidate]) -> Callable[[_Candidate], tuple[int, int, int]]:
+    """Sort key for the answer: documents in the order of their best-ranked sentence, and within a document
+    the order its chunks have there (retrieval's rank when the passages do not say): "E-12 means the side
+    brush is stuck." before "To fix E-12: ...", whichever chunk ranked first."""
+    first: dict[str, int] = {}
+    for candidate in sorted(picked, key=lambda c: c.rank):
+        first.setdefault(candidate.document, candidate.rank)
+    return lambda c: (first[c.document], c.rank if c.ordinal is None else c.ordinal, c.position)
+
+
 def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     """Words in the title of every passage (two or more): the product or service they are all about."""
     titles = [frozenset(content_terms(passage.title)) for passage in request.passages]
@@ -290,14 +327,18 @@ def _subject_terms(request: GenerationRequest) -> frozenset[str]:
 
 
 def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int) -> list[_Candidate]:
-    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap):
-    a manual's answer is a step and what follows it, an error code's meaning and its remedy."""
+    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph, or in the list items
+    after it when it is one (stopping at a gap): a manual's answer is a step and what follows it, an error
+    code's meaning and its remedy."""
     run = [first]
     for candidate in candidates:
         if len(run) > limit:
             break
         last = run[-1]
-        if (candidate.passage, candidate.line, candidate.position) == (last.passage, last.line, last.position + 1):
+        if (candidate.passage, candidate.position) != (last.passage, last.position + 1):
+            continue
+        next_item = last.listed and candidate.listed and candidate.line == last.line + 1
+        if candidate.line == last.line or (next_item and candidate.error_codes <= first.error_codes):
             run.append(candidate)
     return run
 
@@ -316,15 +357,18 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
     (Cached: the same passages are often asked about again within a conversation.)"""
     candidates: list[_Candidate] = []
     for rank, passage in enumerate(passages):
-        quotable: list[tuple[int, int, str, frozenset[str], str, frozenset[str]]] = []
+        quotable: list[_Candidate] = []
         passage_terms = set(content_terms(passage.title))
+        heading = frozenset(content_terms(passage.heading))
         position, asked, answered_until = 0, "", -1
         for line_number, line in enumerate(passage.text.split("\n")):
             sentences = split_sentences(line)
             line_codes: frozenset[str] = frozenset()
+            line_errors: frozenset[str] = frozenset()
             for index, raw in enumerate(sentences):
                 position += 1
                 line_codes |= code_and_model_norms(raw)
+                line_errors |= error_code_norms(raw)
                 if is_instruction_like(raw):
                     continue  # passage text is data: a sentence addressed to the assistant is never repeated
                 text = to_plain_text(raw)
@@ -337,29 +381,28 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
                 if terms and not title_line and _quotable(text, min_words, max_words):
                     quotable.append(
-                        (position - 1, line_number, text, terms, asked, line_codes | code_and_model_norms(asked))
+                        _Candidate(
+                            rank=rank,
+                            passage=passage.number,
+                            position=position - 1,
+                            text=text,
+                            terms=terms,
+                            passage_terms=frozenset(),  # known once the whole passage is read
+                            line=line_number,
+                            asked=asked,
+                            asked_terms=frozenset(content_terms(asked)),
+                            heading_terms=heading,
+                            document=passage.document_id,
+                            codes=line_codes | code_and_model_norms(asked),
+                            ordinal=passage.ordinal,
+                            listed=bool(_LIST_ITEM.match(line)),
+                            error_codes=line_errors | error_code_norms(asked),
+                        )
                     )
             if line_number >= answered_until:
                 asked = ""
-        frozen = frozenset(passage_terms)
-        heading = frozenset(content_terms(passage.heading))
-        candidates += [
-            _Candidate(
-                rank=rank,
-                passage=passage.number,
-                position=pos,
-                text=text,
-                terms=terms,
-                passage_terms=frozen,
-                line=line,
-                asked=asked,
-                asked_terms=frozenset(content_terms(asked)),
-                heading_terms=heading,
-                document=passage.document_id,
-                codes=codes,
-            )
-            for pos, line, text, terms, asked, codes in quotable
-        ]
+        whole = frozenset(passage_terms)
+        candidates += [dataclasses.replace(candidate, passage_terms=whole) for candidate in quotable]
     return tuple(candidates)
 
 

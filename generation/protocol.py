@@ -22,6 +22,7 @@ class Passage:
     text: str
     score: float
     heading: str = ""  # the section it stands under ("Switching the AquaPure 300 off"), when the document has one
+    ordinal: int | None = None  # the chunk's position in its document, when known: answers keep reading order
 
 
 @dataclass(frozen=True)

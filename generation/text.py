@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from retrieval.text_features import frame_words
+
 
 def _word_set(listing: str) -> frozenset[str]:
     return frozenset(listing.split())
@@ -133,14 +135,22 @@ def stem(word: str) -> str:
     else:
         if word.endswith("s") and not word.endswith(("ss", "us", "is")):
             word = word[:-1]
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]  # "resett" -> "reset", "plann" -> "plan"
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "resett" -> "reset", "plann" -> "plan", "sett" -> "set"
     return word
 
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` with stopwords and one-letter tokens removed, in order (duplicates kept)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def question_terms(question: str) -> list[str]:
+    """:func:`content_terms` of a question without the words of its frame
+    (:func:`retrieval.text_features.frame_words`: "long" in "how long is the warranty?"), which no answer
+    repeats: the warranty's "2-year limited warranty" answers it."""
+    frame = frame_words(question)
+    return [stem(w) for w in words(question) if w not in STOPWORDS and len(w) > 1 and w not in frame]
 
 
 def cited_numbers(text: str) -> list[int]:

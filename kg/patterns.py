@@ -183,6 +183,11 @@ def code_and_model_norms(text: str) -> frozenset[str]:
     return frozenset(found.norm for found in (*error_codes(text), *models(text)))
 
 
+def error_code_norms(text: str) -> frozenset[str]:
+    """The error codes alone of :func:`code_and_model_norms` (no model numbers)."""
+    return frozenset(found.norm for found in error_codes(text))
+
+
 def identifiers(text: str) -> Iterator[Candidate]:
     """Every pattern candidate in ``text`` (overlapping; the caller picks)."""
     yield from emails(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)  # a word token (:func:`words` lower-cases them)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 # Function words plus words every support question uses ("how do I ...", "can you tell me ..."): they say
@@ -60,7 +60,7 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    return [w.lower() for w in WORD.findall(text)]
 
 
 # Words that make a question's frame, not its subject: "how long" asks for a duration whatever it is about,
@@ -78,30 +78,76 @@ _POINTING = frozenset(
     "seeing".split()
 )
 _POINTED_AT = frozenset("this that these those".split())
+# Between a pointing verb and the code it points at: "shows error E-12", "displays the error code E40".
+_BEFORE_CODE = frozenset("the an a error code fault warning message".split())
+_OWNER = frozenset("my our".split())
+_OWNED_WORDS = 2  # "my robot vacuum shows E-12": the device is the customer's own, not the subject
 
 
 def content_terms(text: str) -> list[str]:
-    """Distinct stemmed content terms of ``text``, in order of first appearance."""
+    """Distinct stemmed content terms of ``text``, in order of first appearance: its words but function words
+    and the words of the question's frame (:func:`frame_words`)."""
     seen: dict[str, None] = {}
     tokens = words(text)
-    meaning = bool(_MEANING.match(text))
-    how_long = next((i for i in range(1, len(tokens)) if tokens[i - 1 : i + 1] == ["how", "long"]), None)
+    frame = _frame_indices(text, tokens)
     for index, word in enumerate(tokens):
-        if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()):
-            continue
-        if (word in _AFTER_HOW and index and tokens[index - 1] == "how") or (meaning and word == "mean"):
-            continue
-        if word in _DURATION_VERBS and how_long is not None and how_long < index:
-            continue
-        if word in _POINTING and index + 1 < len(tokens) and _points_at(tokens[index + 1]):
+        if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()) or index in frame:
             continue
         seen.setdefault(stem(word), None)
     return list(seen)
 
 
-def _points_at(word: str) -> bool:
-    """What follows "shows" / "says" when the customer points at a screen: "this", or the code itself ("E12")."""
-    return word in _POINTED_AT or any(c.isdigit() for c in word)
+def frame_words(text: str) -> frozenset[str]:
+    """The (lower-case) words of ``text`` that make its frame, not its subject: "long" in "how long is the
+    warranty", "take" in "how long does it take to heat up", "mean" in "what does E40 mean", "shows" and the
+    customer's own device in "my robot shows E-12" or "my machine shows this". Every part that matches a
+    question against passages (reranking, answerability, the extractive generator) leaves them out."""
+    tokens = words(text)
+    return frozenset(tokens[i] for i in _frame_indices(text, tokens))
+
+
+def _frame_indices(text: str, tokens: list[str]) -> set[int]:
+    """Indices into ``tokens`` (``words(text)``) of the frame's words."""
+    frame: set[int] = set()
+    meaning = bool(_MEANING.match(text))
+    how_long = next((i for i in range(1, len(tokens)) if tokens[i - 1 : i + 1] == ["how", "long"]), None)
+    for index, word in enumerate(tokens):
+        asks_how = word in _AFTER_HOW and index > 0 and tokens[index - 1] == "how"  # "how long", "how hot"
+        duration = word in _DURATION_VERBS and how_long is not None and how_long < index  # "... does it take"
+        if asks_how or duration or (meaning and word == "mean"):
+            frame.add(index)
+        elif word in _POINTING and _points_at(tokens, index + 1):
+            frame.add(index)
+            frame.update(_owned_device(text, tokens, index))
+    return frame
+
+
+def _points_at(tokens: list[str], start: int) -> bool:
+    """What follows "shows" / "says" when the customer points at a screen: "this", or a code ("E12", "error
+    E-12", which the tokenizer splits into "e" and "12")."""
+    index = start
+    while index < len(tokens) and tokens[index] in _BEFORE_CODE:
+        index += 1
+    if index >= len(tokens):
+        return False
+    word = tokens[index]
+    if word in _POINTED_AT or any(c.isdigit() for c in word):
+        return True
+    follows = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return len(word) <= 2 and word.isalpha() and follows[:1].isdigit()
+
+
+def _owned_device(text: str, tokens: list[str], verb: int) -> list[int]:
+    """The indices of "robot vacuum" in "my robot vacuum shows ...": up to two lower-case words between "my" or
+    "our" and the pointing verb, the customer's word for their device. A name or a model ("my Dustly R5
+    shows ...", "my TV shows ...") stays: in a knowledge base of several products it says which."""
+    written = WORD.findall(text)
+    for width in range(1, _OWNED_WORDS + 1):
+        owner = verb - width - 1
+        if owner >= 0 and tokens[owner] in _OWNER:
+            owned = range(owner + 1, verb)
+            return list(owned) if all(written[i].isalpha() and written[i].islower() for i in owned) else []
+    return []
 
 
 def term_set(text: str) -> set[str]:

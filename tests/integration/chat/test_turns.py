@@ -113,6 +113,10 @@ def test_a_question_naming_an_error_code_is_answered_from_its_entry(error_code_w
     assert turn["decision"] == "answer", turn
     assert world.cited_files(turn)[0] == "error-codes.md"
     assert "firmware update failed" in turn["answer"]
+    # The customer's word for their device is not what the entry must say: it says "router", not "modem".
+    pointing = world.ask(world.start(), "My modem shows E-310")
+    assert pointing["decision"] == "answer", pointing
+    assert pointing["answer"] == turn["answer"]
     remedy = world.ask(world.start(), "How do I fix E-310?")  # the entry says "unplug ...", never "fix"
     assert remedy["decision"] == "answer", remedy
     assert remedy["answer"] == turn["answer"]

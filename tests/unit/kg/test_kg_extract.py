@@ -140,3 +140,11 @@ def test_entity_key_is_shared_by_spellings_and_bounded() -> None:
     assert a.key == b.key == "entity:error_code:e101"
     assert len(entity_key("topic", "x" * 1000)) <= 300
     assert isinstance(a, Entity)
+
+
+def test_the_words_of_a_questions_frame_are_not_topics() -> None:
+    # "long" would be carried into the next turns' queries as a subject of the conversation.
+    assert _pairs("How long is the warranty?") == [("topic", "warranty")]
+    assert _pairs("How hot should the milk be?") == [("topic", "milk")]
+    assert ("topic", "robot") not in _pairs("My robot shows E-12")  # the customer's own device, pointing
+    assert ("topic", "long") in _pairs("Give it a long press")  # outside the frame, the same word stays

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.text_features import content_terms, coverage, split_sentences, stem, term_set
+from retrieval.text_features import content_terms, coverage, frame_words, split_sentences, stem, term_set
 
 
 def test_content_terms_drop_question_boilerplate_and_meet_word_forms() -> None:
@@ -43,7 +43,11 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     assert content_terms("How often should I descale?") == ["descal"]
     assert content_terms("What does E40 mean?") == ["e40"]
     assert content_terms("Give it a long press to reset") == ["give", "long", "pres", "reset"]
-    assert content_terms("My machine shows this, what do I do? Error E12") == ["machin", "error", "e12"]
+    # The customer's own device, pointing at its screen: "machine" is not what the answer must say.
+    assert content_terms("My machine shows this, what do I do? Error E12") == ["error", "e12"]
+    assert content_terms("My robot vacuum shows error E-12") == ["error", "12"]  # "E-12" is "e" and "12"
+    assert frame_words("My robot vacuum shows error E-12") == {"robot", "vacuum", "shows"}
+    assert content_terms("My Dustly R5 shows E-12") == ["dustly", "r5", "12"]  # a name says which product
     assert content_terms("The display shows E12") == ["display", "e12"]  # pointing at the code on it
     assert content_terms("How do I show the clock?") == ["show", "clock"]
     assert content_terms("How long does it take to heat up?") == ["heat"]
