@@ -25,7 +25,7 @@ from kg.expansion import (
     fuse_more,
     history_queries,
 )
-from kg.followup import rewrite_query
+from kg.followup import leans_on_previous_turn, rewrite_query
 from kg.types import TurnContext
 from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
@@ -69,6 +69,7 @@ class Evidence:
                 text=self.bodies.get(h.chunk_id, h.text),
                 score=float(h.score),
                 heading=h.heading,
+                ordinal=h.ordinal,
             )
             for n, h in enumerate(hits, start=1)
         ]
@@ -133,9 +134,13 @@ def gather_evidence(
         k=depth,
     )
     timings["retrieve"] = _ms(started)
+    shifted = False
     if extra or graph_hits:
         started = time.perf_counter()
         lists = pending.result() if pending is not None else []
+        shifted = changes_subject(question, hits, lists)
+        if shifted:  # the conversation's documents weigh little: this turn asks about something else
+            lists = [(name, found, weight * TOPIC_CHANGE_WEIGHT) for name, found, weight in lists]
         if graph_hits:
             lists.append(("graph", graph_hits, HISTORY.graph_weight))
         hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
@@ -143,7 +148,7 @@ def gather_evidence(
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()
     stored = candidate_sentence_vectors(session, workspace_id, hits)
-    conversation = conversation_query(history, HISTORY, question) if question else ""
+    conversation = conversation_query(history, HISTORY, question) if question and not shifted else ""
     earlier = [text for _, text in history]
     scored = judge_for(runtime).assess(query or question, hits, bodies, context, stored, conversation, earlier)
     timings["rerank_and_score"] = _ms(started)
@@ -158,9 +163,36 @@ def gather_evidence(
         bodies=bodies,
         history=[(role, text) for role, text in history],
         focus_values=[f.value for f in context.focus[:4]],
-        features=scored.features,
+        features={**scored.features, "changes_subject": float(shifted)},
         timings_ms=timings,
     )
+
+
+# What the conversation's lists weigh, relative to their usual weight, once a turn changes the subject.
+TOPIC_CHANGE_WEIGHT = 0.1
+SHIFT_AGREEMENT = 2  # the turn's own best chunk is in the top 2 of both dense and BM25 ...
+SHIFT_DEPTH = 3  # ... and the conversation's document is not among its own best 3
+
+
+def changes_subject(question: str, own: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]]) -> bool:
+    """Whether the turn asks about something the conversation was not about: dense and BM25 both rank the turn's
+    own best chunk near the top (:data:`SHIFT_AGREEMENT`), the document the conversation query finds first is
+    not among the turn's own best :data:`SHIFT_DEPTH` chunks, and the turn does not lean on the previous one
+    ("and ...", "what about ...").
+
+    The conversation's document vote (:func:`kg.expansion.fuse_more`) otherwise decides the document, as it
+    should in a follow-up: "How long does the battery last?" after two turns about the app got the app's
+    pairing section (a trial customer's conversation)."""
+    if not own or not lists or leans_on_previous_turn(question):
+        return False
+    best = own[0]
+    if (
+        max(best.ranks.get("dense", SHIFT_AGREEMENT + 1), best.ranks.get("sparse", SHIFT_AGREEMENT + 1))
+        > SHIFT_AGREEMENT
+    ):
+        return False
+    history = next((found for name, found, _ in lists if name == HISTORY_LIST), [])
+    return bool(history) and history[0].document_id not in {h.document_id for h in own[:SHIFT_DEPTH]}
 
 
 _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bindesk-conversation-lists")

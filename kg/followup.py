@@ -79,6 +79,11 @@ class RewriteConfig:
 DEFAULT_REWRITE = RewriteConfig()
 
 
+def leans_on_previous_turn(turn_text: str) -> bool:
+    """The turn opens by continuing the previous one: "and ...", "what about ...", "same for ..."."""
+    return bool(_LEADING_CUES.match(turn_text))
+
+
 def detect_followup(
     turn_text: str, entities: Sequence[Entity] | None = None, config: RewriteConfig = DEFAULT_REWRITE
 ) -> FollowUp:

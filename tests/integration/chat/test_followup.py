@@ -115,3 +115,77 @@ def test_a_follow_up_about_it_stays_with_the_feature_the_customer_asked_about(pu
     retrieved = _retrieved(world, customer, follow_up)
     assert "ionizer" in retrieved[0]["snippet"] and "moon" not in retrieved[0]["snippet"], retrieved[:3]
     assert IONIZER_OFF in follow_up["answer"], follow_up
+
+
+# A robot vacuum's app, schedule, FAQ and warranty pages, as a trial customer's knowledge base had them.
+ROBOT: list[KbFile] = [
+    (
+        "app-wifi.md",
+        markdown(
+            "App and Wi-Fi pairing",
+            "The R5 connects to the Dustly app over 2.4 GHz Wi-Fi only. 5 GHz networks are not supported.",
+            "## Pairing the R5 with the app",
+            "1. Install the Dustly app from the App Store or Google Play and sign in.\n"
+            "2. Hold the Clean and Home buttons together for 5 seconds until the Wi-Fi light blinks blue.\n"
+            "3. In the app, tap Add device > Dustly R5 and enter your 2.4 GHz Wi-Fi password.\n"
+            "4. Wait until the Wi-Fi light turns solid blue. Pairing takes up to 1 minute.",
+            "## Resetting Wi-Fi",
+            "If pairing fails, hold the Home button for 10 seconds to reset Wi-Fi, then pair again.",
+        ),
+    ),
+    (
+        "cleaning-schedule.md",
+        markdown(
+            "Cleaning schedule",
+            "You can set a cleaning schedule in the Dustly app.",
+            "## Setting a schedule",
+            "Open the Dustly app, tap your R5, then tap Schedule > Add. Choose the days and the start time, then "
+            "tap Save.\nYou can add up to 7 schedules, one per day of the week.",
+            "## Turning the schedule off",
+            "To turn a schedule off, open Schedule and switch the toggle next to it to grey. To delete it, swipe "
+            "it left and tap Delete.",
+        ),
+    ),
+    (
+        "faq.md",
+        markdown(
+            "FAQ",
+            "## How often should I empty the dust bin?",
+            "Empty the dust bin after every run. Wash the filter with water once a month and let it dry for 24 hours.",
+            "## How often should I replace the side brushes?",
+            "Replace the side brushes every 6 months and the main brush every 12 months.",
+            "## Can the R5 climb over thresholds?",
+            "Yes, the R5 climbs thresholds up to 2 cm high.",
+            "## How long does the battery last?",
+            "A full battery cleans for up to 120 minutes in Standard mode and 80 minutes in Max mode.",
+        ),
+    ),
+    (
+        "warranty.md",
+        markdown(
+            "Warranty",
+            "The Dustly R5 has a 2-year limited warranty from the date of purchase. The battery is covered for 1 year.",
+            "## How to make a claim",
+            "Email warranty@dustly.example with your order number, the R5's serial number and a short description "
+            "of the fault.",
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def robot_world(make_chat_world: MakeChatWorld) -> ChatWorld:
+    return make_chat_world(ROBOT)
+
+
+def test_a_question_on_another_subject_leaves_the_conversations_document(robot_world: ChatWorld) -> None:
+    """The other side of carrying the subject: after two turns about the app, "How long does the battery
+    last?" asks about something else; the conversation's document vote made it the app's pairing section."""
+    world = robot_world
+    customer = world.start()
+    world.ask(customer, "How do I pair my Dustly R5 with the app?")
+    world.ask(customer, "How do I set a cleaning schedule?")
+    moved_on = world.ask(customer, "How long does the battery last?")
+    assert moved_on["decision"] == "answer", moved_on
+    assert world.cited_files(moved_on)[0] == "faq.md"
+    assert "120 minutes" in moved_on["answer"]
