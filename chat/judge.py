@@ -43,7 +43,7 @@ class Judgement:
     hits: list[Hit]  # reranked, best first
     answerability: float  # probability in [0, 1] that the hits answer the query
     underspecified: bool  # the question leaves its subject open (ask, rather than escalate)
-    out_of_scope: bool  # nothing retrieved shares a content term with the question
+    out_of_scope: bool  # nothing retrieved shares a content term with the question (a vague complaint has none)
     features: dict[str, float] = field(default_factory=dict)
     unclear: str | None = None  # the phrase the question leaves open ("the fast food chain"), when it is known
     exact_identifier: bool = False  # the best passage states the error code / model number the turn names
@@ -95,11 +95,14 @@ class Judge:
         underspecified = p_under >= self.clarify_threshold and not _names_its_subject(context)
         # What to ask about, in a follow-up only: "the warranty" opening a conversation is the company's warranty.
         unclear = unresolved_reference(text, earlier) if underspecified and earlier else None
+        # Out of scope: nothing retrieved shares a word with the question. A complaint that names nothing ("It
+        # is not working") has no word to share: it is underspecified, not about something the KB lacks.
+        vague = underspecified and len(content_terms(text)) <= VAGUE_TERMS
         return Judgement(
             hits=ranked,
             answerability=score,
             underspecified=underspecified,
-            out_of_scope=not ranked or row["coverage_union"] == 0.0,
+            out_of_scope=not ranked or (row["coverage_union"] == 0.0 and not vague),
             features=features,
             unclear=unclear,
             exact_identifier=exact,
@@ -107,6 +110,7 @@ class Judge:
 
 
 NAMED_THINGS = 3
+VAGUE_TERMS = 1  # an underspecified question with at most this many content terms is never out of scope
 IDENTIFIER_TYPES = frozenset({"error_code", "model"})
 # "How do I fix E40?", "how can I clear error code E-204?": an error code's entry is its remedy, so asking for
 # the remedy, and calling the code an error, is the question's frame, not a term the entry must repeat (the

@@ -24,7 +24,8 @@ STOP_WORDS = frozenset(
     other our ours out over own please really same shall she should so some such than that the their theirs
     them then there these they this those through to too under until up upon us use used using very want wants
     was way we were what whats when where whether which while who whom why will with within without would yes
-    you your yours yourself tell know like thanks thank hi hello ok okay""".split()
+    you your yours yourself tell know like thanks thank hi hello ok okay
+    dont doesnt didnt cant cannot wont isnt arent wasnt werent""".split()  # typed without the apostrophe
 )
 
 _SUFFIXES = (

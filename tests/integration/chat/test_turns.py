@@ -197,6 +197,17 @@ def test_a_question_on_another_subject_goes_to_the_inbox(world: ChatWorld) -> No
     )
 
 
+@pytest.mark.parametrize("complaint", ["It is not working", "it doesnt work"])
+def test_a_complaint_that_names_nothing_gets_a_question_back(world: ChatWorld, complaint: str) -> None:
+    """Nothing in it to match the knowledge base against, which is not the same as a subject it lacks: the bot
+    asks what the customer means instead of handing a bare "it is not working" to a person."""
+    customer = world.start()
+    turn = world.ask(customer, complaint)
+    assert turn["decision"] == "clarify", turn
+    assert not turn["escalated"] and "?" in turn["reply"]
+    assert world.read(customer)["status"] == "bot"
+
+
 def test_asking_for_a_person_goes_to_the_inbox(world: ChatWorld) -> None:
     _escalates(world, "I want to talk to a real person please", "customer_asked_for_human")
 
