@@ -25,7 +25,7 @@ from kg.expansion import (
     fuse_more,
     history_queries,
 )
-from kg.followup import leans_on_previous_turn, rewrite_query
+from kg.followup import points_back, rewrite_query
 from kg.types import TurnContext
 from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
@@ -177,13 +177,13 @@ SHIFT_DEPTH = 3  # ... and the conversation's document is not among its own best
 def changes_subject(question: str, own: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]]) -> bool:
     """Whether the turn asks about something the conversation was not about: dense and BM25 both rank the turn's
     own best chunk near the top (:data:`SHIFT_AGREEMENT`), the document the conversation query finds first is
-    not among the turn's own best :data:`SHIFT_DEPTH` chunks, and the turn does not lean on the previous one
-    ("and ...", "what about ...").
+    not among the turn's own best :data:`SHIFT_DEPTH` chunks, and the turn does not point back ("and ...",
+    "what about ...", "it", "that": :func:`kg.followup.points_back`).
 
     The conversation's document vote (:func:`kg.expansion.fuse_more`) otherwise decides the document, as it
     should in a follow-up: "How long does the battery last?" after two turns about the app got the app's
     pairing section (a trial customer's conversation)."""
-    if not own or not lists or leans_on_previous_turn(question):
+    if not own or not lists or points_back(question):
         return False
     best = own[0]
     if (

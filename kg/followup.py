@@ -79,9 +79,10 @@ class RewriteConfig:
 DEFAULT_REWRITE = RewriteConfig()
 
 
-def leans_on_previous_turn(turn_text: str) -> bool:
-    """The turn opens by continuing the previous one: "and ...", "what about ...", "same for ..."."""
-    return bool(_LEADING_CUES.match(turn_text))
+def points_back(turn_text: str) -> bool:
+    """The turn leans on what was said before: it opens by continuing ("and ...", "what about ...") or has a
+    word that points back ("it", "that", "those", "else", "again")."""
+    return bool(_LEADING_CUES.match(turn_text)) or any(t.lower in _ANAPHORA for t in tokens(turn_text))
 
 
 def detect_followup(
