@@ -20,6 +20,7 @@ from kb.text_vectors import TEXT_VECTORS
 from kg.expansion import (
     DEFAULT_HISTORY,
     HISTORY_LIST,
+    HistoryConfig,
     conversation_query,
     customer_texts,
     fuse_more,
@@ -138,9 +139,9 @@ def gather_evidence(
     if extra or graph_hits:
         started = time.perf_counter()
         lists = pending.result() if pending is not None else []
-        shifted = changes_subject(question, hits, lists)
+        shifted = changes_subject(question, hits, lists, HISTORY)
         if shifted:  # the conversation's documents weigh little: this turn asks about something else
-            lists = [(name, found, weight * TOPIC_CHANGE_WEIGHT) for name, found, weight in lists]
+            lists = [(name, found, weight * HISTORY.topic_change_weight) for name, found, weight in lists]
         if graph_hits:
             lists.append(("graph", graph_hits, HISTORY.graph_weight))
         hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
@@ -168,16 +169,12 @@ def gather_evidence(
     )
 
 
-# What the conversation's lists weigh, relative to their usual weight, once a turn changes the subject.
-TOPIC_CHANGE_WEIGHT = 0.1
-SHIFT_AGREEMENT = 2  # the turn's own best chunk is in the top 2 of both dense and BM25 ...
-SHIFT_DEPTH = 3  # ... and the conversation's document is not among its own best 3
-
-
-def changes_subject(question: str, own: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]]) -> bool:
+def changes_subject(
+    question: str, own: Sequence[Hit], lists: Sequence[tuple[str, Sequence[Hit], float]], config: HistoryConfig
+) -> bool:
     """Whether the turn asks about something the conversation was not about: dense and BM25 both rank the turn's
-    own best chunk near the top (:data:`SHIFT_AGREEMENT`), the document the conversation query finds first is
-    not among the turn's own best :data:`SHIFT_DEPTH` chunks, and the turn does not point back ("and ...",
+    own best chunk near the top (``config.shift_agreement``), the document the conversation query finds first
+    is not among the turn's own best ``config.shift_depth`` chunks, and the turn does not point back ("and ...",
     "what about ...", "it", "that": :func:`kg.followup.points_back`).
 
     The conversation's document vote (:func:`kg.expansion.fuse_more`) otherwise decides the document, as it
@@ -185,14 +182,11 @@ def changes_subject(question: str, own: Sequence[Hit], lists: Sequence[tuple[str
     pairing section (a trial customer's conversation)."""
     if not own or not lists or points_back(question):
         return False
-    best = own[0]
-    if (
-        max(best.ranks.get("dense", SHIFT_AGREEMENT + 1), best.ranks.get("sparse", SHIFT_AGREEMENT + 1))
-        > SHIFT_AGREEMENT
-    ):
+    ranks = own[0].ranks
+    if max(ranks.get("dense", 10**6), ranks.get("sparse", 10**6)) > config.shift_agreement:
         return False
     history = next((found for name, found, _ in lists if name == HISTORY_LIST), [])
-    return bool(history) and history[0].document_id not in {h.document_id for h in own[:SHIFT_DEPTH]}
+    return bool(history) and history[0].document_id not in {h.document_id for h in own[: config.shift_depth]}
 
 
 _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bindesk-conversation-lists")

@@ -46,6 +46,13 @@ class HistoryConfig:
     # RRF constant of the document votes: smaller than the fusion's 60, so that the document the conversation
     # is about clearly wins over the next one (60 leaves them almost level: R@1 0.607 vs 0.623 at 10).
     vote_k: float = 10.0
+    # A turn that changes the subject (:func:`chat.evidence.changes_subject`: dense and BM25 both rank its own best
+    # chunk in their top ``shift_agreement``, the conversation's document is not among its own best
+    # ``shift_depth``, and it does not point back) keeps this share of the conversation's weights. Set by hand
+    # on a trial conversation (RESULTS.md: doc2dial, which never changes document, measures what it costs).
+    topic_change_weight: float = 0.1
+    shift_agreement: int = 2
+    shift_depth: int = 3
 
 
 DEFAULT_HISTORY = HistoryConfig()
