@@ -43,7 +43,7 @@ class Judgement:
     hits: list[Hit]  # reranked, best first
     answerability: float  # probability in [0, 1] that the hits answer the query
     underspecified: bool  # the question leaves its subject open (ask, rather than escalate)
-    out_of_scope: bool  # nothing retrieved shares a content term with the question (a vague complaint has none)
+    out_of_scope: bool  # nothing retrieved shares a content term with it (never a vague complaint: see assess)
     features: dict[str, float] = field(default_factory=dict)
     unclear: str | None = None  # the phrase the question leaves open ("the fast food chain"), when it is known
     exact_identifier: bool = False  # the best passage states the error code / model number the turn names
@@ -96,7 +96,8 @@ class Judge:
         # What to ask about, in a follow-up only: "the warranty" opening a conversation is the company's warranty.
         unclear = unresolved_reference(text, earlier) if underspecified and earlier else None
         # Out of scope: nothing retrieved shares a word with the question. A complaint that names nothing ("It
-        # is not working") has no word to share: it is underspecified, not about something the KB lacks.
+        # is not working") has no word to share: it is underspecified, not about something the KB lacks. (So is
+        # a lone word the knowledge base lacks, "Bitcoin?": asking what the customer means is the better reply.)
         vague = underspecified and len(content_terms(text)) <= VAGUE_TERMS
         return Judgement(
             hits=ranked,

@@ -27,10 +27,13 @@ _SENSITIVE = {
     r"chargeback|dispute\s+(?:the|a|this)?\s*(?:charge|bill|invoice|payment)|unauthori[sz]ed\s+(?:charge|payment))",
     "damage": r"\b(?:caught\s+fire|on\s+fire|smok(?:e|ing)\b|burn(?:ed|t|ing)\b|explo(?:ded|sion)|"
     r"electric(?:al)?\s+shock|injur(?:y|ed|ies)|property\s+damage|damaged\s+(?:my|our)\b|arriv\w+\s+(?:broken|damaged)|"
-    r"cracked|smashed|shattered|water\s+damage|fell\s+(?:down|off|from)\b)",
-    # A replacement unit is a warranty claim a person grants; "a replacement filter" is a spare part, not one.
-    "replacement": r"\b(?:want|need|demand|request(?:ing)?|expect|send\s+me)\s+(?:a\s+)?(?:replacement|new\s+one)"
-    r"(?=\s*(?:[.,!?;]|$|(?:for|under|please|now|asap|immediately|or|and|instead)\b))|"
+    r"(?:is|was|got|arrived|came)\s+(?:badly\s+)?(?:cracked|smashed|shattered)|"
+    r"(?:cracked|smashed|shattered)\s+(?:screen|case|housing|glass|lid|display|bumper|body)|"
+    r"fell\s+(?:down|off|from)\s+(?:the\s+|a\s+|my\s+)?(?:stairs|steps|table|shelf|counter|desk|ladder|balcony))",
+    # A replacement unit is a warranty claim a person grants; "a replacement filter" is a spare part, and "how
+    # often do I need a replacement?" a care question: only the customer's own demand, ending there, counts.
+    "replacement": r"\b(?:i\s+(?:want|demand|expect|would\s+like|'d\s+like)|send\s+me)\s+(?:a\s+)?"
+    r"(?:replacement|new\s+one)(?=\s*(?:[.,!;]|$|(?:please|now|asap|immediately|instead|unit|device)\b))|"
     r"\breplace\s+(?:it|them|the\s+\w+)\s+(?:for\s+free|under\s+(?:the\s+)?warranty)",
     "legal": r"\b(?:lawyer|attorney|lawsuit|sue\b|suing|legal\s+action|court|small\s+claims|gdpr|"
     r"data\s+protection\s+(?:request|authority)|subject\s+access\s+request|ombudsman)",

@@ -96,10 +96,9 @@ def reindex_local(settings: Settings, workspace_id: str) -> int:
         for document_id in document_ids:
             outcome = index_document(runtime, document_id)
             if outcome.status == "failed":
-                failures.append(f"{document_id}: {outcome.error}")
                 served = rebuild_served(runtime, document_id)
-                if served.status == "failed":
-                    failures.append(f"{document_id}: the served {served.error}")
+                also = f"; the served {served.error}" if served.status == "failed" else ""
+                failures.append(f"{document_id}: {outcome.error}{also}")  # one line per document: it counts once
             bar.update(1)
             bar.set_postfix(failed=len(failures))
     return _summarise(len(document_ids), failures, noun="documents")

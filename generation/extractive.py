@@ -235,13 +235,54 @@ class ExtractiveGenerator:
     ) -> list[_Candidate]:
         """The answer's sentences. ``codes``: the codes and model numbers the question names ("E12", "R5"): a
         sentence about other ones only ("... causes error E50") is about something else, however many words it
-        shares. ``error_codes``: the error codes among them: a sentence stating one counts
-        ``config.code_boost`` times more than one that only stands under its heading ("Hair or string is
-        usually wrapped around it."), and once the best sentence is the code's own entry, only sentences naming
-        the code (and the entry's sequel) join it; the product's model number, named everywhere, does not.
-        ``asked``: the question's own words but its subject's name; with ``config.novelty`` a sentence after
-        the best one and its sequel, from another document, must name one of them that the answer does not
-        yet. ``steps_for``: a how-to question's words (None for any other question): steps count more."""
+        shares. ``error_codes``: the error codes among them: a sentence of the code's entry (stating it, after
+        it on its line, or answering an FAQ question that names it) counts ``config.code_boost`` times more
+        than one that only stands under its heading ("Hair or string is usually wrapped around it."), and once
+        the best sentence is the code's own entry, only sentences naming the code (and the entry's sequel) join
+        it; the product's model number, named everywhere, does not. ``asked``: the question's own words but its
+        subject's name; with ``config.novelty`` a sentence after the best one and its sequel, from another
+        document, must name one of them that the answer does not yet. ``steps_for``: a how-to question's words
+        (None for any other question): steps count more, and a list item answering it brings the items after
+        it (up to ``config.max_steps`` sentences)."""
+        config = self.config
+        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+        if not order:
+            return []
+        best = scores[order[0]]
+        first = candidates[order[0]]
+        steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
+        limit = config.max_steps if steps else config.max_sentences
+        picked = _continuing(candidates, first, limit - 1 if steps else config.continuation, steps)[:limit]
+        on_code = bool(error_codes & picked[0].error_codes)  # the best sentence is the named code's own entry
+        for index in order[1:]:
+            if len(picked) >= limit or scores[index] < config.keep_ratio * best:
+                break
+            candidate = candidates[index]
+            if on_code and not error_codes & candidate.error_codes:
+                continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
+            covered = set().union(*(p.about for p in picked))
+            elsewhere = candidate.document != picked[0].document
+            if config.novelty and elsewhere and not (asked & candidate.about) - covered:
+                continue
+            if candidate not in picked and not any(
+                _jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked
+            ):
+                picked.append(candidate)
+        return picked
+
+    def _scores(
+        self,
+        candidates: Sequence[_Candidate],
+        lexical: np.ndarray,
+        own: np.ndarray,
+        dense: np.ndarray | None,
+        codes: frozenset[str],
+        steps_for: frozenset[str] | None,
+        error_codes: frozenset[str],
+    ) -> np.ndarray:
+        """Each candidate's score: relevance times its priors (rank, position, steps, code), -1 when it cannot
+        be quoted for this question (see :meth:`_select`)."""
         config = self.config
         relevance = config.lexical_weight * lexical
         eligible = own >= config.min_lexical  # the sentence itself must share a word with the question ...
@@ -259,33 +300,7 @@ class ExtractiveGenerator:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
             priors *= np.array([config.code_boost if error_codes & c.error_codes else 1.0 for c in candidates])
-        scores = np.where(eligible, relevance * priors, -1.0)
-        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
-        if not order:
-            return []
-        best = scores[order[0]]
-        first = candidates[order[0]]
-        limit = config.max_steps if steps_for is not None and first.listed else config.max_sentences
-        picked = _continuing(
-            candidates, first, max(config.continuation, limit - 1) if first.listed else config.continuation
-        )
-        picked = picked[:limit]
-        on_code = bool(error_codes & picked[0].error_codes)  # the best sentence is the named code's own entry
-        for index in order[1:]:
-            if len(picked) >= limit or scores[index] < config.keep_ratio * best:
-                break
-            candidate = candidates[index]
-            if on_code and not error_codes & candidate.error_codes:
-                continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
-            covered = set().union(*(p.about for p in picked))
-            elsewhere = candidate.document != picked[0].document
-            if config.novelty and elsewhere and not (asked & candidate.about) - covered:
-                continue
-            if candidate not in picked and not any(
-                _jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked
-            ):
-                picked.append(candidate)
-        return picked
+        return np.where(eligible, relevance * priors, -1.0)
 
 
 _HOW_TO = re.compile(
@@ -317,7 +332,14 @@ def _reading_order(picked: Sequence[_Candidate]) -> Callable[[_Candidate], tuple
     first: dict[str, int] = {}
     for candidate in sorted(picked, key=lambda c: c.rank):
         first.setdefault(candidate.document, candidate.rank)
-    return lambda c: (first[c.document], c.rank if c.ordinal is None else c.ordinal, c.position)
+    # Chunk order only where every picked chunk of the document has one (a rank and an ordinal do not compare).
+    ordered = {c.document for c in picked} - {c.document for c in picked if c.ordinal is None}
+
+    def key(c: _Candidate) -> tuple[int, int, int]:
+        within = c.ordinal if c.document in ordered and c.ordinal is not None else c.rank
+        return first[c.document], within, c.position
+
+    return key
 
 
 def _subject_terms(request: GenerationRequest) -> frozenset[str]:
@@ -326,10 +348,12 @@ def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
 
 
-def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int) -> list[_Candidate]:
-    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph, or in the list items
-    after it when it is one (stopping at a gap): a manual's answer is a step and what follows it, an error
-    code's meaning and its remedy."""
+def _continuing(
+    candidates: Sequence[_Candidate], first: _Candidate, limit: int, across_items: bool = False
+) -> list[_Candidate]:
+    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap): a
+    manual's answer is a step and what follows it, an error code's meaning and its remedy. With
+    ``across_items``, the list items after it join too, until one starts another code's entry ("- E21: ...")."""
     run = [first]
     for candidate in candidates:
         if len(run) > limit:
@@ -337,7 +361,7 @@ def _continuing(candidates: Sequence[_Candidate], first: _Candidate, limit: int)
         last = run[-1]
         if (candidate.passage, candidate.position) != (last.passage, last.position + 1):
             continue
-        next_item = last.listed and candidate.listed and candidate.line == last.line + 1
+        next_item = across_items and last.listed and candidate.listed and candidate.line == last.line + 1
         if candidate.line == last.line or (next_item and candidate.error_codes <= first.error_codes):
             run.append(candidate)
     return run

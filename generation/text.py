@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from retrieval.text_features import frame_words
+from retrieval.text_features import without_frame
 
 
 def _word_set(listing: str) -> frozenset[str]:
@@ -147,10 +147,9 @@ def content_terms(text: str) -> list[str]:
 
 def question_terms(question: str) -> list[str]:
     """:func:`content_terms` of a question without the words of its frame
-    (:func:`retrieval.text_features.frame_words`: "long" in "how long is the warranty?"), which no answer
+    (:func:`retrieval.text_features.frame_spans`: "long" in "how long is the warranty?"), which no answer
     repeats: the warranty's "2-year limited warranty" answers it."""
-    frame = frame_words(question)
-    return [stem(w) for w in words(question) if w not in STOPWORDS and len(w) > 1 and w not in frame]
+    return content_terms(without_frame(question))
 
 
 def cited_numbers(text: str) -> list[int]:

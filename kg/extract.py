@@ -19,7 +19,7 @@ from kg import patterns
 from kg.dictionary import DictionaryEntry, EntityDictionary, Section, build_dictionary
 from kg.patterns import mask_email, mask_phone, redact
 from kg.text import norm_phrase, noun_phrases
-from retrieval.text_features import WORD, frame_words
+from retrieval.text_features import frame_spans
 
 __all__ = [
     "ENTITY_TYPES",
@@ -111,11 +111,8 @@ def extract_entities(text: str, dictionary: EntityDictionary | None = None) -> l
         blanked[c.start : c.end] = "," * (c.end - c.start)
     # Nor is a word of the question's frame a topic: "long" in "how long is the warranty?" (it would be carried
     # into the next turns' queries and weigh in the answer's sentence choice).
-    frame = frame_words(text)
-    if frame:
-        for match in WORD.finditer(text):
-            if match.group().lower() in frame:
-                blanked[match.start() : match.end()] = "," * (match.end() - match.start())
+    for start, end in frame_spans(text):
+        blanked[start:end] = "," * (end - start)
     for start, end in noun_phrases("".join(blanked)):
         norm = norm_phrase(text[start:end])
         if norm:

@@ -79,10 +79,18 @@ class RewriteConfig:
 DEFAULT_REWRITE = RewriteConfig()
 
 
+# The words of _ANAPHORA that point back whatever else the turn says ("there", "one", "also" and "then" are as
+# often new questions: "Is there a warranty?", "Do you also sell mops?").
+_POINTING_BACK = frozenset(
+    {"it", "its", "it's", "itself", "that", "this", "those", "these", "they", "them", "their", "same", "other"}
+    | {"another", "former", "latter", "again", "instead", "else"}
+)
+
+
 def points_back(turn_text: str) -> bool:
     """The turn leans on what was said before: it opens by continuing ("and ...", "what about ...") or has a
     word that points back ("it", "that", "those", "else", "again")."""
-    return bool(_LEADING_CUES.match(turn_text)) or any(t.lower in _ANAPHORA for t in tokens(turn_text))
+    return bool(_LEADING_CUES.match(turn_text)) or any(t.lower in _POINTING_BACK for t in tokens(turn_text))
 
 
 def detect_followup(

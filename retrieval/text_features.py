@@ -87,7 +87,7 @@ _OWNED_WORDS = 2  # "my robot vacuum shows E-12": the device is the customer's o
 
 def content_terms(text: str) -> list[str]:
     """Distinct stemmed content terms of ``text``, in order of first appearance: its words but function words
-    and the words of the question's frame (:func:`frame_words`)."""
+    and the words of the question's frame (:func:`frame_spans`)."""
     seen: dict[str, None] = {}
     tokens = words(text)
     frame = _frame_indices(text, tokens)
@@ -98,13 +98,22 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def frame_words(text: str) -> frozenset[str]:
-    """The (lower-case) words of ``text`` that make its frame, not its subject: "long" in "how long is the
-    warranty", "take" in "how long does it take to heat up", "mean" in "what does E40 mean", "shows" and the
-    customer's own device in "my robot shows E-12" or "my machine shows this". Every part that matches a
-    question against passages (reranking, answerability, the extractive generator) leaves them out."""
-    tokens = words(text)
-    return frozenset(tokens[i] for i in _frame_indices(text, tokens))
+def frame_spans(text: str) -> list[tuple[int, int]]:
+    """Where in ``text`` the words of its frame, not its subject, stand: "long" in "how long is the warranty",
+    "take" in "how long does it take to heat up", "mean" in "what does E40 mean", "shows" and the customer's own
+    device in "my robot shows E-12" or "my machine shows this". Every part that matches a question against
+    passages (reranking, answerability, the extractive generator, entity extraction) leaves them out; the same
+    word elsewhere in the text ("a long press") stays."""
+    frame = _frame_indices(text, words(text))
+    return [(m.start(), m.end()) for index, m in enumerate(WORD.finditer(text)) if index in frame]
+
+
+def without_frame(text: str) -> str:
+    """``text`` with the words of its frame (:func:`frame_spans`) blanked out, offsets unchanged."""
+    out = list(text)
+    for start, end in frame_spans(text):
+        out[start:end] = " " * (end - start)
+    return "".join(out)
 
 
 def _frame_indices(text: str, tokens: list[str]) -> set[int]:

@@ -89,8 +89,9 @@ async def _read_turn(request: Request, max_chars: int) -> TurnInput:
     try:
         form = await request.form(max_files=3, max_fields=5, max_part_size=max_bytes)
     except HTTPException as exc:  # Starlette's multipart errors, e.g. a text field past max_part_size
-        if "maximum size" in str(exc.detail):
-            raise InvalidInput(f"the message is over {max_chars} characters", code="message_too_long") from exc
+        if "maximum size" in str(exc.detail):  # Starlette's words for a field past max_part_size
+            message = f"a text field is over the limit ({max_chars} characters)"
+            raise InvalidInput(message, code="message_too_long") from exc
         raise InvalidInput(f"the form could not be read: {exc.detail}") from exc
     try:
         text = form.get("text")
@@ -107,11 +108,12 @@ async def _read_turn(request: Request, max_chars: int) -> TurnInput:
 
 
 async def _text_part(part: UploadFile, max_bytes: int, max_chars: int) -> str:
+    """A text sent as a file part: UTF-8 (a byte-order mark dropped), at most ``max_bytes``, else 422."""
     data = await part.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise InvalidInput(f"the message is over {max_chars} characters", code="message_too_long")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("the text part is not UTF-8 text") from exc
 

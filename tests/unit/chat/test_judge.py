@@ -164,7 +164,9 @@ def test_asking_how_to_fix_a_code_is_answered_by_its_entry() -> None:
     for question in ("How do I fix E40?", "How can I clear error E40?", "How do I solve E40 on my machine?"):
         assert STRICT.assess(question, CODES, {}, naming("E40")).exact_identifier, question
     # Only for an error code: a model number's passage is not a repair guide.
-    assert not STRICT.assess("How do I fix the CM-200?", CODES, {}, naming("CM-200", "model")).exact_identifier
+    model = [hit("cm200", "The CM-200 has a 1.8-litre water tank and a steam wand.", 0.9, {"sparse": 1}), *CODES]
+    assert STRICT.assess("What is the CM-200?", model, {}, naming("CM-200", "model")).exact_identifier
+    assert not STRICT.assess("How do I fix the CM-200?", model, {}, naming("CM-200", "model")).exact_identifier
 
 
 def test_a_code_the_knowledge_base_lacks_or_a_question_it_half_covers_is_not_exact() -> None:

@@ -16,6 +16,7 @@ from chat.policy import screen, sensitive_topic
         ("My kettle arrived broken", "damage"),
         ("The robot fell down the stairs and is broken, I want a replacement", "damage"),
         ("The screen is cracked after one week", "damage"),
+        ("It fell off the table and now the display is smashed", "damage"),
         ("It stopped working after a month. I want a replacement.", "replacement"),
         ("Please send me a new one", "replacement"),
         ("Can you replace it under warranty?", "replacement"),
@@ -36,6 +37,13 @@ def test_sensitive_subjects_are_named(text: str, topic: str) -> None:
         "I need a replacement battery for the remote, which model fits?",
         "How do I clean the dust bin?",
         "What does a cracking noise from the fan mean?",
+        "How often do I need a replacement?",
+        "How do I know when I need a new one?",
+        "I need a replacement for the HEPA filter, where can I buy one?",
+        "The side brush fell off, how do I reattach it?",
+        "The temperature fell from 20 to 10 overnight",
+        "Can I use crushed or cracked ice?",
+        "Is water damage covered by the warranty?",
     ],
 )
 def test_questions_about_parts_and_care_are_not_sensitive(text: str) -> None:

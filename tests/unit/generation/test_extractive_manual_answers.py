@@ -135,3 +135,14 @@ def test_setting_and_set_are_the_same_word() -> None:
     ]
     # The heading "Setting a schedule" says which steps answer; before, only the introduction was quoted.
     assert "tap Schedule > Add" in answer("How do I set a cleaning schedule?", passages)
+
+
+def test_a_list_of_facts_answers_a_plain_question_with_its_one_item() -> None:
+    specs = chunk(
+        1,
+        "specs",
+        0,
+        "Specifications",
+        "- The battery runs for up to 120 minutes.\n- The dust bin holds 400 ml.\n- The R5 weighs 3.2 kg.",
+    )
+    assert answer("What is the battery runtime?", [specs]) == "The battery runs for up to 120 minutes."
