@@ -114,7 +114,8 @@ def gather_evidence(
     (:func:`kg.followup.rewrite_query`); the last few earlier turns are retrieved too and, with the graph
     neighbours of the focus entities, join the query's fused list by weighted reciprocal-rank fusion
     (:class:`kg.expansion.HistoryConfig`, :func:`kg.expansion.fuse_more`), so that a follow-up that names
-    nothing still finds the section the conversation is about.
+    nothing still finds the section the conversation is about; a turn that changes the subject
+    (:func:`changes_subject`) keeps only a small share of that weight, and ``features["changes_subject"]`` says so.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
