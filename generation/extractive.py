@@ -35,7 +35,7 @@ from generation.guardrails import (
 )
 from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
 from generation.text import content_terms, question_terms, split_sentences, stem
-from kg.patterns import code_and_model_norms, error_code_norms
+from kg.patterns import code_and_model_norms, error_code_norms, model_norms
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -391,8 +391,9 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
             line_errors: frozenset[str] = frozenset()
             for index, raw in enumerate(sentences):
                 position += 1
-                line_codes |= code_and_model_norms(raw)
-                line_errors |= error_code_norms(raw)
+                errors = error_code_norms(raw)  # one pass each: the codes are the errors and the models
+                line_errors |= errors
+                line_codes |= errors | model_norms(raw)
                 if is_instruction_like(raw):
                     continue  # passage text is data: a sentence addressed to the assistant is never repeated
                 text = to_plain_text(raw)
@@ -404,6 +405,7 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                     continue
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
                 if terms and not title_line and _quotable(text, min_words, max_words):
+                    asked_errors = error_code_norms(asked)
                     quotable.append(
                         _Candidate(
                             rank=rank,
@@ -417,10 +419,10 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                             asked_terms=frozenset(content_terms(asked)),
                             heading_terms=heading,
                             document=passage.document_id,
-                            codes=line_codes | code_and_model_norms(asked),
+                            codes=line_codes | asked_errors | model_norms(asked),
                             ordinal=passage.ordinal,
                             listed=bool(_LIST_ITEM.match(line)),
-                            error_codes=line_errors | error_code_norms(asked),
+                            error_codes=line_errors | asked_errors,
                         )
                     )
             if line_number >= answered_until:

@@ -81,10 +81,7 @@ DEFAULT_REWRITE = RewriteConfig()
 
 # The words of _ANAPHORA that point back whatever else the turn says ("there", "one", "also" and "then" are as
 # often new questions: "Is there a warranty?", "Do you also sell mops?").
-_POINTING_BACK = frozenset(
-    {"it", "its", "it's", "itself", "that", "this", "those", "these", "they", "them", "their", "same", "other"}
-    | {"another", "former", "latter", "again", "instead", "else"}
-)
+_POINTING_BACK = _ANAPHORA - {"there", "then", "one", "ones", "also", "too", "either", "such"}
 
 
 def points_back(turn_text: str) -> bool:

@@ -180,12 +180,17 @@ def menu_paths(text: str) -> Iterator[Candidate]:
 def code_and_model_norms(text: str) -> frozenset[str]:
     """The error codes and model numbers ``text`` names, normalised as the knowledge graph recognises them
     ("E-12" and "E12" meet; "error 404" counts, "3000" and "5G" do not)."""
-    return frozenset(found.norm for found in (*error_codes(text), *models(text)))
+    return error_code_norms(text) | model_norms(text)
 
 
 def error_code_norms(text: str) -> frozenset[str]:
     """The error codes alone of :func:`code_and_model_norms` (no model numbers)."""
     return frozenset(found.norm for found in error_codes(text))
+
+
+def model_norms(text: str) -> frozenset[str]:
+    """The model numbers alone of :func:`code_and_model_norms`."""
+    return frozenset(found.norm for found in models(text))
 
 
 def identifiers(text: str) -> Iterator[Candidate]:

@@ -89,8 +89,9 @@ def content_terms(text: str) -> list[str]:
     """Distinct stemmed content terms of ``text``, in order of first appearance: its words but function words
     and the words of the question's frame (:func:`frame_spans`)."""
     seen: dict[str, None] = {}
-    tokens = words(text)
-    frame = _frame_indices(text, tokens)
+    written = WORD.findall(text)
+    tokens = [w.lower() for w in written]  # words(text)
+    frame = _frame_indices(text, written)
     for index, word in enumerate(tokens):
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()) or index in frame:
             continue
@@ -104,8 +105,9 @@ def frame_spans(text: str) -> list[tuple[int, int]]:
     device in "my robot shows E-12" or "my machine shows this". Every part that matches a question against
     passages (reranking, answerability, the extractive generator, entity extraction) leaves them out; the same
     word elsewhere in the text ("a long press") stays."""
-    frame = _frame_indices(text, words(text))
-    return [(m.start(), m.end()) for index, m in enumerate(WORD.finditer(text)) if index in frame]
+    matches = list(WORD.finditer(text))
+    frame = _frame_indices(text, [m.group() for m in matches])
+    return [(m.start(), m.end()) for index, m in enumerate(matches) if index in frame]
 
 
 def without_frame(text: str) -> str:
@@ -116,8 +118,9 @@ def without_frame(text: str) -> str:
     return "".join(out)
 
 
-def _frame_indices(text: str, tokens: list[str]) -> set[int]:
-    """Indices into ``tokens`` (``words(text)``) of the frame's words."""
+def _frame_indices(text: str, written: list[str]) -> set[int]:
+    """Indices into ``written`` (``text``'s word tokens as written, ``WORD.findall(text)``) of the frame's words."""
+    tokens = [w.lower() for w in written]
     frame: set[int] = set()
     meaning = bool(_MEANING.match(text))
     how_long = next((i for i in range(1, len(tokens)) if tokens[i - 1 : i + 1] == ["how", "long"]), None)
@@ -128,7 +131,7 @@ def _frame_indices(text: str, tokens: list[str]) -> set[int]:
             frame.add(index)
         elif word in _POINTING and _points_at(tokens, index + 1):
             frame.add(index)
-            frame.update(_owned_device(text, tokens, index))
+            frame.update(_owned_device(written, index))
     return frame
 
 
@@ -147,14 +150,13 @@ def _points_at(tokens: list[str], start: int) -> bool:
     return len(word) <= 2 and word.isalpha() and follows[:1].isdigit()
 
 
-def _owned_device(text: str, tokens: list[str], verb: int) -> list[int]:
+def _owned_device(written: list[str], verb: int) -> list[int]:
     """The indices of "robot vacuum" in "my robot vacuum shows ...": up to two lower-case words between "my" or
     "our" and the pointing verb, the customer's word for their device. A name or a model ("my Dustly R5
     shows ...", "my TV shows ...") stays: in a knowledge base of several products it says which."""
-    written = WORD.findall(text)
     for width in range(1, _OWNED_WORDS + 1):
         owner = verb - width - 1
-        if owner >= 0 and tokens[owner] in _OWNER:
+        if owner >= 0 and written[owner].lower() in _OWNER:
             owned = range(owner + 1, verb)
             return list(owned) if all(written[i].isalpha() and written[i].islower() for i in owned) else []
     return []
