@@ -106,6 +106,7 @@ def gather_evidence(
     norm: NormalisedTurn,
     context: TurnContext,
     history: Sequence[tuple[str, str]],
+    answered: Sequence[str] = (),
 ) -> Evidence:
     """Retrieve, fuse, rerank and score the evidence for this turn.
 
@@ -114,8 +115,11 @@ def gather_evidence(
     (:func:`kg.followup.rewrite_query`); the last few earlier turns are retrieved too and, with the graph
     neighbours of the focus entities, join the query's fused list by weighted reciprocal-rank fusion
     (:class:`kg.expansion.HistoryConfig`, :func:`kg.expansion.fuse_more`), so that a follow-up that names
-    nothing still finds the section the conversation is about; a turn that changes the subject
-    (:func:`changes_subject`) keeps only a small share of that weight, and ``features["changes_subject"]`` says so.
+    nothing still finds the section the conversation is about; ``answered``, the chunks the bot's latest answer
+    cited, votes for its documents as well (``HistoryConfig.answer_weight``): the conversation query joins every
+    earlier turn, and a long first answer would otherwise outvote what was just said. A turn that changes the
+    subject (:func:`changes_subject`) keeps only a small share of these weights, and
+    ``features["changes_subject"]`` says so.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -137,10 +141,11 @@ def gather_evidence(
     )
     timings["retrieve"] = _ms(started)
     shifted = False
-    if extra or graph_hits:
+    if extra or graph_hits or answered:
         started = time.perf_counter()
         lists = pending.result() if pending is not None else []
         shifted = changes_subject(question, hits, lists, HISTORY)
+        lists += _answered_list(runtime, workspace_id, answered)
         if shifted:  # the conversation's documents weigh little: this turn asks about something else
             lists = [(name, found, weight * HISTORY.topic_change_weight) for name, found, weight in lists]
         if graph_hits:
@@ -211,6 +216,15 @@ def _history_lists(
         }
         lists.append((HISTORY_LIST, first_stage_fusion(ranked, rrf_k=runtime.settings.rrf_k, limit=depth), weight))
     return lists
+
+
+def _answered_list(runtime: Runtime, workspace_id: str, chunk_ids: Sequence[str]) -> list[tuple[str, list[Hit], float]]:
+    """The latest answer's cited chunks (those still in the index), in citation order, as a document vote."""
+    if not chunk_ids or HISTORY.answer_weight <= 0:
+        return []
+    fetched = {h.chunk_id: h for h in runtime.store.fetch(workspace_id, list(chunk_ids))}
+    ranked = [fetched[chunk_id] for chunk_id in chunk_ids if chunk_id in fetched]
+    return [(HISTORY_LIST, ranked, HISTORY.answer_weight)] if ranked else []
 
 
 def _graph_candidates(runtime: Runtime, session: Session, workspace_id: str, context: TurnContext) -> list[Hit]:

@@ -58,7 +58,15 @@ def take_turn(
     verdict = screen(norm.words)
     evidence: Evidence | None = None
     if verdict.kind == "none" and (norm.words or norm.image is not None):
-        evidence = gather_evidence(runtime, session, conversation.workspace_id, norm, context, turn_history(history))
+        evidence = gather_evidence(
+            runtime,
+            session,
+            conversation.workspace_id,
+            norm,
+            context,
+            turn_history(history),
+            answered=last_answer_chunks(history),
+        )
     decision = decide(verdict, evidence, norm, conversation, runtime.settings)
     bot = _bot_message(runtime, session, conversation, norm, context, evidence, decision, events)
     if bot.decision == "answer" and bot.text:
@@ -222,6 +230,15 @@ def turn_history(messages: Sequence[Message], limit: int = HISTORY_MESSAGES) -> 
         if text.strip():
             out.append((m.role, text))
     return out[-limit:] if limit > 0 else []
+
+
+def last_answer_chunks(messages: Sequence[Message]) -> list[str]:
+    """The chunks the bot's latest answer cited, in citation order (empty when it has not answered yet): what
+    "that" in the next turn most likely points at, whatever the conversation was about before."""
+    for m in reversed(messages):
+        if m.role == "bot" and m.decision == "answer" and m.citations:
+            return list(dict.fromkeys(str(c["chunk_id"]) for c in m.citations if c.get("chunk_id")))
+    return []
 
 
 def customer_turn_count(session: Session, conversation: Conversation) -> int:

@@ -50,6 +50,11 @@ class HistoryConfig:
     # chunk in their top ``shift_agreement``, the conversation's document is not among its own best
     # ``shift_depth``, and it does not point back) keeps this share of the conversation's weights. Set by hand
     # on a trial conversation (RESULTS.md: doc2dial, which never changes document, measures what it costs).
+    # The documents the bot's latest answer cited vote like the conversation query's list, at this weight
+    # (:func:`chat.evidence.gather_evidence`): "how do I turn that off?" after the schedule's answer means the
+    # schedule, though a long pairing answer two turns before dominates the joined conversation query. Set by
+    # hand on that trial conversation; the replayed data sets have no citations of ours, so none measures it.
+    answer_weight: float = 1.0
     topic_change_weight: float = 0.1
     shift_agreement: int = 2
     shift_depth: int = 3

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.extract import SPECIFIC_TYPES, Entity, extract_entities
-from kg.text import ACTION_VERBS, content_words, is_content_word, norm_word, tokens
+from kg.text import ACTION_VERBS, content_words, in_verb_position, is_content_word, norm_word, tokens
 from kg.types import FocusEntity
 from retrieval.text_features import stem
 
@@ -32,6 +32,10 @@ _LEADING_CUES = re.compile(
 )
 # Pronouns that stand for the thing an action is done to ("turn it off", "reset them").
 _OBJECT_PRONOUNS = frozenset({"it", "them", "that", "this", "these", "those"})
+# Of those, the demonstratives point at what was just said rather than at the conversation's subject: after
+# "How do I set a cleaning schedule?", "how do I turn *that* off?" means the schedule, where "it" is as often
+# the product ("turn it off" after a question about the cartridge).
+_DEMONSTRATIVES = frozenset({"that", "this", "these", "those"})
 # Words that undo each other: "switch on" / "turn off", "pair" / "unpair".
 _UNDO_PAIRS = (
     ("on", "off"),
@@ -71,7 +75,8 @@ class RewriteConfig:
     # False carries topics and the previous turn's terms into every follow-up.
     own_request_carries_subject_only: bool = True
     # ... unless it undoes what the previous turn asked, of a pronoun ("How do I switch on the ionizer?" ->
-    # "and how do I turn *it* off again?"): the pronoun is the thing the previous turn acted on, so that turn's
+    # "and how do I turn *it* off again?"), or acts on a demonstrative ("how do I turn *that* off?" after "How
+    # do I set a cleaning schedule?"): the pronoun is the thing the previous turn was about, so that turn's
     # terms are carried too. (After "How often should I change the cartridge?", "it" is still the product.)
     reversal_carries_previous_terms: bool = True
 
@@ -117,6 +122,27 @@ def detect_followup(
     leaning = "anaphora" in reasons or "continuation" in reasons
     is_followup = (leaning and n_content <= config.few_content_words + 2) or not found or n_content <= 1
     return FollowUp(is_followup, tuple(reasons))
+
+
+def points_at_previous(turn_text: str) -> bool:
+    """Whether the turn asks for an action on a demonstrative standing for a thing ("how do I turn that off?",
+    "can I delete those?"), not on a thing it names ("turn that schedule off": the demonstrative is a
+    determiner there) and not with "that" as a conjunction ("I read that it ...": no action verb acts on it)."""
+    found = tokens(turn_text)
+    for i, token in enumerate(found):
+        if token.lower not in _DEMONSTRATIVES or i == 0 or found[i - 1].lower not in ACTION_VERBS:
+            continue
+        following = found[i + 1] if i + 1 < len(found) else None
+        if following is None or not is_content_word(following.lower):
+            return True
+    return False
+
+
+def _things(text: str) -> list[str]:
+    """The content words of ``text`` that name things, not what is done to them: a word in a verb's place ("How
+    do I *set* a cleaning schedule?", "*Reset* the router") is left out, "cleaning" in "a cleaning schedule" kept."""
+    found = tokens(text)
+    return [norm_word(t.text) for i, t in enumerate(found) if not in_verb_position(found, i) and content_words(t.text)]
 
 
 def reverses(turn_text: str, previous_turn: str) -> bool:
@@ -202,14 +228,23 @@ def rewrite_query(
     carried = [f for f in focus if not f.mentioned and f.score >= config.min_score and f.type not in _NOT_FOR_RETRIEVAL]
     turn_words = {t.lower for t in tokens(turn_text)}
     own_request = config.own_request_carries_subject_only and bool(turn_words & ACTION_VERBS)
-    if own_request and config.reversal_carries_previous_terms and history and reverses(turn_text, history[-1]):
-        own_request = False
+    pointed = False
+    previous_terms: list[str] = content_words(history[-1]) if history else []
+    if own_request and config.reversal_carries_previous_terms and history:
+        if reverses(turn_text, history[-1]):
+            own_request = False
+        elif points_at_previous(turn_text):
+            # "that" is the thing the previous turn was about, not what it did to it ("set" would draw the
+            # retrieval back to setting the schedule when the customer asks to turn it off), nor the rest of
+            # the conversation's topics: the turn still asks for a procedure of its own.
+            previous_terms = _things(history[-1])
+            pointed = True
     if not followup or own_request:
         carried = [f for f in carried if f.type in SPECIFIC_TYPES and f.type not in named_types]
     for f in carried[: config.max_carried if followup else config.max_carried_standalone]:
         add(f.value)
-    if followup and not own_request and history and config.previous_turn_terms > 0:
-        terms = [w for w in content_words(history[-1]) if w not in present]
+    if followup and (pointed or not own_request) and config.previous_turn_terms > 0:
+        terms = [w for w in previous_terms if w not in present]
         for term in dict.fromkeys(terms):
             if len(additions) >= config.max_carried + config.previous_turn_terms:
                 break

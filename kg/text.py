@@ -166,18 +166,40 @@ def _segments(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
+# Words after which a word is a verb, not the start of a noun phrase: "How do *I* set ...", "you *can* pair ...".
+_SUBJECTS_AND_MODALS = frozenset(
+    _words("""
+    i you we they can could should would will may might must cannot can't won't don't doesn't didn't i'd i'll
+    """)
+)
+
+
+def in_verb_position(found: list[Token], i: int) -> bool:
+    """Whether ``found[i]`` stands where a verb stands: after a subject pronoun or a modal ("How do I *set* a
+    schedule?", "you can *pair* it"), after "to" when it is an action verb ("to *reset* it"; "go to settings"
+    is a place), or first in the sentence when it is an action verb ("*Reset* the router"). Words such as
+    "set", "pair" or "reset" are as often nouns, so only their position says which they are."""
+    lower = found[i].lower
+    if i == 0:
+        return lower in ACTION_VERBS
+    before = found[i - 1].lower
+    return before in _SUBJECTS_AND_MODALS or (before == "to" and lower in ACTION_VERBS)
+
+
 def noun_phrases(text: str, max_words: int = 4) -> list[tuple[int, int]]:
     """Character spans of the noun phrases in ``text``, in order.
 
     A phrase is a maximal run of content words inside one punctuation segment, trimmed to its last
-    ``max_words`` words (English noun phrases are head-final). Single generic nouns and bare numbers are
+    ``max_words`` words (English noun phrases are head-final); a word in a verb's place
+    (:func:`in_verb_position`) is no part of one. Single generic nouns and bare numbers are
     dropped; a run made only of generic nouns is dropped too.
     """
     spans: list[tuple[int, int]] = []
     for seg_start, seg_end in _segments(text):
         run: list[Token] = []
-        for tok in [*tokens(text[seg_start:seg_end]), None]:
-            if tok is not None and is_content_word(tok.lower):
+        found = tokens(text[seg_start:seg_end])
+        for i, tok in enumerate([*found, None]):
+            if tok is not None and is_content_word(tok.lower) and not in_verb_position(found, i):
                 run.append(tok)
                 continue
             if run:

@@ -189,3 +189,20 @@ def test_a_question_on_another_subject_leaves_the_conversations_document(robot_w
     assert moved_on["decision"] == "answer", moved_on
     assert world.cited_files(moved_on)[0] == "faq.md"
     assert "120 minutes" in moved_on["answer"]
+
+
+def test_that_in_a_follow_up_is_what_the_last_answer_was_about(robot_world: ChatWorld) -> None:
+    """After the schedule's answer, "how do I turn that off?" means the schedule. The joined conversation query
+    is mostly the first answer's pairing steps, and the rewrite carried "set" (the previous turn's verb, taken
+    for a topic): the bot gave the pairing steps again. The latest answer's document now votes, and the rewrite
+    carries what the previous turn was about, not what it did to it."""
+    world = robot_world
+    customer = world.start()
+    world.ask(customer, "How do I pair my Dustly R5 with the app?")
+    schedule = world.ask(customer, "How do I set a cleaning schedule?")
+    assert world.cited_files(schedule)[0] == "cleaning-schedule.md", schedule
+    off = world.ask(customer, "and how do I turn that off?")
+    assert off["decision"] == "answer", off
+    assert world.cited_files(off)[0] == "cleaning-schedule.md", off
+    assert "switch the toggle next to it to grey" in off["answer"], off
+    assert "Hold the Clean and Home buttons" not in off["answer"], off

@@ -148,3 +148,17 @@ def test_the_words_of_a_questions_frame_are_not_topics() -> None:
     assert _pairs("How hot should the milk be?") == [("topic", "milk")]
     assert ("topic", "robot") not in _pairs("My robot shows E-12")  # the customer's own device, pointing
     assert ("topic", "long") in _pairs("Give it a long press")  # outside the frame, the same word stays
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("How do I set a cleaning schedule?", ["cleaning schedule"]),  # "set" is the verb, not a topic
+        ("Can I pair my phone with the app?", ["phone", "app"]),
+        ("To reset the router, hold the button", ["router", "button"]),
+        ("Go to Settings and choose a network", ["Settings", "network"]),  # after "to", a place
+        ("The set includes a spare pair of filters", ["set", "spare pair", "filters"]),  # nouns where nouns stand
+    ],
+)
+def test_a_word_in_a_verbs_place_is_no_topic(text: str, topics: list[str]) -> None:
+    assert [e.value for e in extract_entities(text) if e.type == "topic"] == topics

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from kg.extract import extract_entities
-from kg.followup import RewriteConfig, detect_followup, is_followup, reverses, rewrite_query, unresolved_reference
+from kg.followup import (
+    RewriteConfig,
+    detect_followup,
+    is_followup,
+    points_at_previous,
+    reverses,
+    rewrite_query,
+    unresolved_reference,
+)
 from kg.memory import Mention, compute_focus
 from kg.types import FocusEntity
 
@@ -171,6 +179,31 @@ def test_undoing_the_previous_request_carries_what_it_acted_on() -> None:
     assert "ionizer" in rewritten
     kept_to_itself = rewrite_query("and how do I turn it off again?", [], ["How often should I change the cartridge?"])
     assert "cartridge" not in kept_to_itself
+
+
+@pytest.mark.parametrize(
+    ("turn", "expected"),
+    [
+        ("and how do I turn that off?", True),
+        ("Can I delete those?", True),
+        ("how do I reset this again?", True),
+        ("how do I turn that schedule off?", False),  # a determiner: the turn names its object
+        ("I read that it turns off by itself", False),  # a conjunction: no action verb acts on it
+        ("and how do I turn it off?", False),  # "it" is as often the product
+    ],
+)
+def test_an_action_on_a_demonstrative_points_at_the_previous_turn(turn: str, expected: bool) -> None:
+    assert points_at_previous(turn) is expected
+
+
+def test_a_demonstrative_carries_what_the_previous_turn_was_about_not_its_verb_or_older_topics() -> None:
+    focus = [
+        FocusEntity("entity:product:dustly r5", "product", "Dustly R5", 0.5, False, 0),
+        FocusEntity("entity:topic:app", "topic", "app", 0.4, False, 0),
+    ]
+    history = ["How do I pair my Dustly R5 with the app?", "How do I set a cleaning schedule?"]
+    query = rewrite_query("and how do I turn that off?", focus, history)
+    assert query == "and how do I turn that off? Dustly R5 cleaning schedule"
 
 
 @pytest.mark.parametrize(
