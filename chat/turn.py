@@ -123,6 +123,7 @@ def _bot_message(
         role="bot",
         decision=decision.kind,
         escalation_reason=decision.reason,
+        decision_detail=decision.detail or None,
         confidence=evidence.answerability if evidence else None,
         query=evidence.query if evidence else None,
         retrieved=evidence.retrieved_view() if evidence else [],
@@ -135,6 +136,7 @@ def _bot_message(
         if not answered:  # nothing the generator could ground: that is no evidence, not an answer
             decision = Decision("escalate", "no_evidence", "no sentence of the retrieved passages answers it")
             message.decision, message.escalation_reason = decision.kind, decision.reason
+            message.decision_detail = "; ".join(d for d in (message.decision_detail, decision.detail) if d)
     if message.decision != "answer":
         message.text = canned_reply(decision, norm)
         message.citations = []

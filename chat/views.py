@@ -45,6 +45,7 @@ def message_view(message: Message, *, staff: bool, authors: Mapping[str, str] | 
             visual_tags=message.visual_tags or [],
             entities=message.entities or [],
             query=message.query,
+            decision_detail=message.decision_detail,
             retrieved=message.retrieved or [],
             timings_ms=message.timings_ms or {},
             transcript_language=message.transcript_language,

@@ -187,6 +187,7 @@ class Message(Base):
     audio_media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)  # answer | clarify | escalate
     escalation_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_detail: Mapped[str | None] = mapped_column(Text, nullable=True)  # the evidence behind it, in words
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # the rewritten retrieval query
     citations: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -167,6 +167,7 @@ def test_handoff_live_reply_and_the_resolution_answers_the_next_customer(
     bot = transcript.locator(".t-bot").first
     bot.locator(".t-retrieval summary").click()
     expect(bot.locator(".t-facts")).to_contain_text("Query")
+    expect(bot.locator(".t-facts")).to_contain_text("Evidence")  # the decision's detail ("answerability ...")
 
     bot.get_by_label("Reason for the rating").fill("Did not know the Zephyr remote")
     bot.get_by_role("button", name="Rate this answer bad").click()

@@ -7,6 +7,7 @@ second workspace holds the same three plus a prompt-injection document.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -180,6 +181,12 @@ def _escalates(world: ChatWorld, text: str, *reasons: str) -> None:
     assert customer.id in items, f"{customer.id} not in the inbox"
     assert items[customer.id]["escalation_reason"] == reason
     assert customer.id in {item["id"] for item in world.inbox(reason=reason)}
+    # The agent sees the evidence behind the decision; the customer does not.
+    bot_as_agent = world.read_as_agent(customer.id)["messages"][-1]
+    assert bot_as_agent["decision_detail"], bot_as_agent
+    if reason == "no_evidence":
+        assert re.fullmatch(r"answerability 0\.\d\d < 0\.\d\d", bot_as_agent["decision_detail"]), bot_as_agent
+    assert "decision_detail" not in world.read(customer)["messages"][-1]
 
 
 def test_a_question_the_articles_do_not_answer_goes_to_the_inbox(world: ChatWorld) -> None:

@@ -112,6 +112,7 @@ function retrieval(message) {
   add("Query", message.query);
   add("Decision", (DECISIONS[message.decision] || [message.decision])[0]);
   add("Why it escalated", message.escalation_reason ? reasonLabel(message.escalation_reason) : "");
+  add("Evidence", message.decision_detail);
   add("Confidence", message.confidence !== null && message.confidence !== undefined ? Number(message.confidence).toFixed(3) : "");
   add("Answer time", message.timings_ms && message.timings_ms.total ? milliseconds(message.timings_ms.total) : "");
   if (message.entities && message.entities.length) {
