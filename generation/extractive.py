@@ -92,6 +92,10 @@ class ExtractiveConfig:
     # Weight of a question word that names the passages' common subject (a word in all their titles:
     # "BrewMaster"): it says what they are all about, not which sentence answers.
     subject_weight: float = 0.3
+    # Weight of a word the conversation's focus entities add and the question does not say ("cleaning schedule"
+    # for "and how do I turn that off?"): it says what the question is about, the question's own words what it
+    # asks, so "To turn a schedule off ..." beats "Open the Dustly app, tap your R5, then tap Schedule > Add."
+    focus_weight: float = 0.5
     min_lexical: float = 0.01  # a sentence is citable when lexical coverage reaches this ...
     min_dense: float = 0.35  # ... or cosine similarity reaches this
     duplicate_overlap: float = 0.5  # content-word Jaccard at or above which a sentence repeats another
@@ -179,7 +183,9 @@ class ExtractiveGenerator:
         for age, text in enumerate(reversed(earlier), start=1):
             for term in content_terms(text):
                 weights[term] = max(weights.get(term, 0.0), self.config.history_weight / age)
-        for term in [*question_terms(request.question), *(t for e in request.focus_entities for t in content_terms(e))]:
+        for term in (t for e in request.focus_entities for t in content_terms(e)):
+            weights[term] = max(weights.get(term, 0.0), self.config.focus_weight)
+        for term in question_terms(request.question):
             weights[term] = 1.0
         for term in subject & weights.keys():
             weights[term] *= self.config.subject_weight

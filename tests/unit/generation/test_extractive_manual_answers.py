@@ -146,3 +146,41 @@ def test_a_list_of_facts_answers_a_plain_question_with_its_one_item() -> None:
         "- The battery runs for up to 120 minutes.\n- The dust bin holds 400 ml.\n- The R5 weighs 3.2 kg.",
     )
     assert answer("What is the battery runtime?", [specs]) == "The battery runs for up to 120 minutes."
+
+
+def test_the_questions_own_words_outweigh_what_the_conversation_adds() -> None:
+    """The follow-up "and how do I turn that off?" about the schedule: the focus entities ("Dustly R5",
+    "cleaning schedule") say what it is about, "turn ... off" what it asks. With both weighed alike, the setting
+    steps (which name the product) were the best sentence and brought their sequel."""
+    passages = [
+        chunk(
+            1,
+            "schedule",
+            1,
+            "Cleaning schedule > Setting a schedule",
+            "Open the Dustly app, tap your R5, then tap Schedule > Add. Choose the days and the start time, then tap "
+            "Save.\nYou can add up to 7 schedules, one per day of the week.",
+        ),
+        chunk(2, "schedule", 0, "Cleaning schedule", "You can set a cleaning schedule in the Dustly app."),
+        chunk(
+            3,
+            "schedule",
+            2,
+            "Cleaning schedule > Turning the schedule off",
+            "To turn a schedule off, open Schedule and switch the toggle next to it to grey. To delete it, swipe it "
+            "left and tap Delete.",
+        ),
+    ]
+    history = [
+        ("customer", "How do I pair my Dustly R5 with the app?"),
+        ("customer", "How do I set a cleaning schedule?"),
+    ]
+    request = GenerationRequest(
+        question="and how do I turn that off?",
+        history=history,
+        passages=passages,
+        focus_entities=["Dustly R5", "cleaning schedule"],
+    )
+    text = ExtractiveGenerator().generate(request).text
+    assert "switch the toggle next to it to grey" in text, text
+    assert "Choose the days" not in text, text
