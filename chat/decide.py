@@ -3,7 +3,9 @@
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
 evidence: answer when the answerability score reaches ``Settings.answer_threshold``, or when the turn names an
 error code or model number and the best passage states it while the best three cover every other content term
-of the question (an exact key the score underrates: :func:`chat.judge.answers_named_identifiers`); otherwise ask a
+of the question (an exact key the score underrates: :func:`chat.judge.answers_named_identifiers`); otherwise,
+unless the conversation has failed too often, ask back a complaint that names nothing before anything was
+answered (:func:`chat.policy.is_vague_complaint`: "It's not working"); otherwise ask a
 clarifying question when the knowledge base holds something on the subject and the judge found the
 question underspecified (its underspecified probability reached
 ``Settings.clarify_threshold``) and the conversation has not already failed ``Settings.max_failed_turns``
@@ -18,7 +20,7 @@ from typing import Literal
 
 from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
-from chat.policy import PolicyVerdict
+from chat.policy import PolicyVerdict, is_vague_complaint
 from core.models import Conversation
 from core.settings import Settings
 
@@ -53,6 +55,10 @@ def decide(
         return Decision("answer", None, f"answerability {score:.2f}; the best passage states the code named")
     if conversation.failed_turns >= settings.max_failed_turns:
         return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
+    if is_vague_complaint(norm.question) and not any(role != "customer" for role, _ in evidence.history):
+        # Nothing answered yet that "it" could be: ask what is wrong. (After an answer, "it doesn't work" says
+        # the answer failed, and the evidence decides as for any turn.)
+        return Decision("clarify", "underspecified", f"answerability {score:.2f}; a complaint that names nothing")
     if evidence.out_of_scope:  # no clarification helps when nothing in the knowledge base is about it
         return Decision("escalate", "out_of_scope", "nothing in the knowledge base is about this")
     if evidence.underspecified:

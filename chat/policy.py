@@ -52,6 +52,30 @@ _THANKS = re.compile(
 )
 
 
+# What a complaint that names nothing is made of ("It's not working", "it doesnt work anymore", "still broken"):
+# with no other word, there is nothing to search for, only something to ask.
+_COMPLAINT_WORDS = frozenset(
+    """
+    it it's its this that not no nothing anything everything doesnt doesn't dont don't isnt isn't wont won't cant
+    can't is are was does do did will can still anymore again at all properly correctly right really just now
+    work works working worked broken broke stop stops stopped fail fails failed failing problem problems issue
+    issues wrong help please my the a an keeps keep
+    """.split()
+)
+_COMPLAINT_CORE = frozenset(
+    "work works working worked broken broke stop stops stopped fail fails failed failing".split()
+)
+_COMPLAINT_TOKEN = re.compile(r"[a-z']+")
+
+
+def is_vague_complaint(text: str) -> bool:
+    """Whether the turn says only that something does not work, naming nothing ("It's not working", "it doesnt
+    work", "still broken"): asking what is wrong is the only useful reply. A word of any other kind ("the remote
+    is not working", "pairing failed") makes it a question retrieval can answer."""
+    words = _COMPLAINT_TOKEN.findall(text.lower().replace("’", "'"))
+    return bool(words) and all(w in _COMPLAINT_WORDS for w in words) and any(w in _COMPLAINT_CORE for w in words)
+
+
 @dataclass(frozen=True)
 class PolicyVerdict:
     kind: Literal["escalate", "greeting", "thanks", "none"]

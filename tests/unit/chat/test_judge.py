@@ -119,6 +119,24 @@ def test_decide_answers_asks_or_escalates_on_the_thresholds() -> None:
     assert decide(none, evidence(at - 0.01, True), turn, tired, settings).reason == "repeated_failure"
 
 
+def test_a_complaint_that_names_nothing_is_asked_back_until_something_was_answered() -> None:
+    """Whatever the underspecified model reads in "It's not working" (a trial knowledge base left it at 0.42 and
+    not underspecified: escalated as no_evidence), the bot asks what is wrong; after an answer, "it doesn't
+    work" says the answer failed and the evidence decides."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    none, fresh = PolicyVerdict("none"), Conversation(failed_turns=0)
+    complaint = NormalisedTurn(text="It's not working")
+    opening = decide(none, evidence(0.42, False), complaint, fresh, settings)
+    assert (opening.kind, opening.reason) == ("clarify", "underspecified")
+    answered = evidence(0.42, False)
+    answered.history = [("customer", "How do I pair a node?"), ("bot", "Open the app and tap Add node.")]
+    assert decide(none, answered, complaint, fresh, settings).reason == "no_evidence"
+    tired = Conversation(failed_turns=settings.max_failed_turns)
+    assert decide(none, evidence(0.42, False), complaint, tired, settings).reason == "repeated_failure"
+    named = decide(none, evidence(0.42, False), NormalisedTurn(text="The remote is not working"), fresh, settings)
+    assert named.reason == "no_evidence"
+
+
 def test_a_clarifying_question_asks_about_the_phrase_left_open() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     vague = evidence(settings.answer_threshold - 0.01, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat.policy import screen, sensitive_topic
+from chat.policy import is_vague_complaint, screen, sensitive_topic
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,20 @@ def test_sensitive_subjects_are_named(text: str, topic: str) -> None:
 def test_questions_about_parts_and_care_are_not_sensitive(text: str) -> None:
     assert sensitive_topic(text) is None
     assert screen(text).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "vague"),
+    [
+        ("It's not working", True),
+        ("it doesnt work", True),
+        ("still not working", True),
+        ("it keeps failing", True),
+        ("The remote is not working", False),  # names what
+        ("pairing failed", False),
+        ("How does it work?", False),  # a question about how, not a complaint
+        ("help", False),  # nothing said to be broken
+    ],
+)
+def test_a_complaint_that_names_nothing(text: str, vague: bool) -> None:
+    assert is_vague_complaint(text) is vague
