@@ -75,9 +75,14 @@ class ExtractiveConfig:
     # F1 where it was (0.373 vs 0.370 without; 2 costs 0.012) and gives a manual's step or remedy its sequel.
     continuation: int = 1
     # A how-to question whose best sentence is an item of a list of steps gets the items after it too, up to
-    # this many sentences in all: "Hold the Clean and Home buttons ..." is the step a customer cannot skip.
+    # this many sentences in all: "Hold the Clean and Home buttons ..." is the step a customer cannot skip. So
+    # does the entry of an error code the question names (its meaning, then its remedy).
     max_steps: int = 5
     keep_ratio: float = 0.3  # a further sentence must score this share of the best one ...
+    # ... or, in a how-to whose best sentence is no step, this share for a step of a list in the same document:
+    # the introduction ("A guest network gives visitors ...") takes the question's rare words, the steps under
+    # "Set up the guest network" only its common ones, and they are the answer.
+    steps_keep_ratio: float = 0.2
     # ... and, from another document than the best one's, name a word of the question that the sentences before
     # it do not (beside the subject's name). Within one document a neighbouring section is kept: "turn it on"
     # and "turn it off" answered together beat a wrong pick between them.
@@ -243,37 +248,58 @@ class ExtractiveGenerator:
         sentence about other ones only ("... causes error E50") is about something else, however many words it
         shares. ``error_codes``: the error codes among them: a sentence of the code's entry (stating it, after
         it on its line, or answering an FAQ question that names it) counts ``config.code_boost`` times more
-        than one that only stands under its heading ("Hair or string is usually wrapped around it."), and once
-        the best sentence is the code's own entry, only sentences naming the code (and the entry's sequel) join
-        it; the product's model number, named everywhere, does not. ``asked``: the question's own words but its
-        subject's name; with ``config.novelty`` a sentence after the best one and its sequel, from another
-        document, must name one of them that the answer does not yet. ``steps_for``: a how-to question's words
-        (None for any other question): steps count more, and a list item answering it brings the items after
-        it (up to ``config.max_steps`` sentences)."""
+        than one that only stands under its heading ("Hair or string is usually wrapped around it."); when
+        there is one, the entry answers first and whole (its line, up to ``config.max_steps`` sentences: "my
+        router blinks red and the app says E-21" got the red light's sentence and lost E-21's remedy), and only
+        sentences naming the code join it; the product's model number, named everywhere, does not. ``asked``:
+        the question's own words but its subject's name; with ``config.novelty`` a sentence after the best one
+        and its sequel, from another document, must name one of them that the answer does not yet.
+        ``steps_for``: a how-to question's words
+        (None for any other question): steps count more, and a list item answering it (first, or after an
+        introduction) brings the items after it (up to ``config.max_steps`` sentences)."""
         config = self.config
         scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
+        entry = next((i for i in order if error_codes & candidates[i].error_codes), None)
+        if entry is not None:  # the named code's own entry answers first, whatever else the question says
+            order = [entry, *(i for i in order if i != entry)]
         best = scores[order[0]]
         first = candidates[order[0]]
+        on_code = entry is not None
         steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
-        limit = config.max_steps if steps else config.max_sentences
-        picked = _continuing(candidates, first, limit - 1 if steps else config.continuation, steps)[:limit]
-        on_code = bool(error_codes & picked[0].error_codes)  # the best sentence is the named code's own entry
+        limit = config.max_steps if steps or on_code else config.max_sentences
+        if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
+            picked = _entry(candidates, first, error_codes, limit)
+        else:
+            picked = _continuing(candidates, first, limit - 1 if steps else config.continuation, steps)[:limit]
         for index in order[1:]:
-            if len(picked) >= limit or scores[index] < config.keep_ratio * best:
-                break
             candidate = candidates[index]
+            introduced = (
+                steps_for is not None and not steps and candidate.listed and candidate.document == first.document
+            )
+            if len(picked) >= limit or scores[index] < min(config.keep_ratio, config.steps_keep_ratio) * best:
+                break
+            if scores[index] < config.keep_ratio * best and not introduced:
+                continue
             if on_code and not error_codes & candidate.error_codes:
                 continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
             covered = set().union(*(p.about for p in picked))
             elsewhere = candidate.document != picked[0].document
             if config.novelty and elsewhere and not (asked & candidate.about) - covered:
                 continue
-            if candidate not in picked and not any(
+            if candidate in picked or any(
                 _jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked
             ):
+                continue
+            if introduced:
+                # A how-to whose best sentence introduces the steps ("A guest network gives visitors ..."): the
+                # list joins whole, not its first items only.
+                steps, limit = True, config.max_steps
+                following = _continuing(candidates, candidate, limit - len(picked) - 1, across_items=True)
+                picked += [c for c in following if c not in picked]
+            else:
                 picked.append(candidate)
         return picked
 
@@ -322,6 +348,9 @@ _IMPERATIVE = re.compile(
     r"use|follow|type|slide|lift|lower|drain|dry|charge|pair)\b",
     re.IGNORECASE,
 )
+
+
+_SHORTEST_STEP = 2  # words of the shortest list step quoted ("Tap Save.")
 
 
 def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveConfig) -> float:
@@ -373,6 +402,22 @@ def _continuing(
     return run
 
 
+def _entry(
+    candidates: Sequence[_Candidate], first: _Candidate, error_codes: frozenset[str], limit: int
+) -> list[_Candidate]:
+    """The sentences of ``first``'s document that belong to the entry of a code in ``error_codes`` ("- E-21: no
+    internet from the modem. ... Restart the modem ... If E-21 stays, contact ..."), in the document's order and
+    however they score (the remedy shares no word with "the app says E-21"), at most ``limit``, ``first`` among
+    them. A long entry may be split between two chunks: both halves count."""
+    same = [c for c in candidates if c.document == first.document and error_codes & c.error_codes]
+    entry: list[_Candidate] = []
+    for candidate in sorted(same, key=_reading_order(same)):
+        if candidate.text not in {c.text for c in entry}:  # chunks that overlap repeat a sentence
+            entry.append(candidate)
+    kept = entry[:limit]
+    return kept if any(c.text == first.text for c in kept) else [*entry[: limit - 1], first]
+
+
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     if not left or not right:
         return 0.0
@@ -410,7 +455,10 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                     answered_until = line_number + (1 if index == len(sentences) - 1 else 0)
                     continue
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
-                if terms and not title_line and _quotable(text, min_words, max_words):
+                listed = bool(_LIST_ITEM.match(line))
+                # A step of a list is quoted however short: "Tap Save." is the step a customer cannot skip.
+                shortest = _SHORTEST_STEP if listed and _IMPERATIVE.match(text) else min_words
+                if terms and not title_line and _quotable(text, shortest, max_words):
                     asked_errors = error_code_norms(asked)
                     quotable.append(
                         _Candidate(
@@ -427,7 +475,7 @@ def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -
                             document=passage.document_id,
                             codes=line_codes | asked_errors | model_norms(asked),
                             ordinal=passage.ordinal,
-                            listed=bool(_LIST_ITEM.match(line)),
+                            listed=listed,
                             error_codes=line_errors | asked_errors,
                         )
                     )

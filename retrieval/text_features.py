@@ -89,9 +89,9 @@ def content_terms(text: str) -> list[str]:
     """Distinct stemmed content terms of ``text``, in order of first appearance: its words but function words
     and the words of the question's frame (:func:`frame_spans`)."""
     seen: dict[str, None] = {}
-    written = WORD.findall(text)
-    tokens = [w.lower() for w in written]  # words(text)
-    frame = _frame_indices(text, written)
+    matches = list(WORD.finditer(text))
+    tokens = [m.group().lower() for m in matches]  # words(text)
+    frame = _frame_indices(text, matches)
     for index, word in enumerate(tokens):
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()) or index in frame:
             continue
@@ -102,11 +102,11 @@ def content_terms(text: str) -> list[str]:
 def frame_spans(text: str) -> list[tuple[int, int]]:
     """Where in ``text`` the words of its frame, not its subject, stand: "long" in "how long is the warranty",
     "take" in "how long does it take to heat up", "mean" in "what does E40 mean", "shows" and the customer's own
-    device in "my robot shows E-12" or "my machine shows this". Every part that matches a question against
-    passages (reranking, answerability, the extractive generator, entity extraction) leaves them out; the same
-    word elsewhere in the text ("a long press") stays."""
+    device in "my robot shows E-12", "my machine shows this" or "this is what my app shows, what do I do?".
+    Every part that matches a question against passages (reranking, answerability, the extractive generator,
+    entity extraction) leaves them out; the same word elsewhere in the text ("a long press") stays."""
     matches = list(WORD.finditer(text))
-    frame = _frame_indices(text, [m.group() for m in matches])
+    frame = _frame_indices(text, matches)
     return [(m.start(), m.end()) for index, m in enumerate(matches) if index in frame]
 
 
@@ -118,8 +118,9 @@ def without_frame(text: str) -> str:
     return "".join(out)
 
 
-def _frame_indices(text: str, written: list[str]) -> set[int]:
-    """Indices into ``written`` (``text``'s word tokens as written, ``WORD.findall(text)``) of the frame's words."""
+def _frame_indices(text: str, matches: list[re.Match[str]]) -> set[int]:
+    """Indices into ``matches`` (``text``'s word tokens, ``WORD.finditer(text)``) of the frame's words."""
+    written = [m.group() for m in matches]
     tokens = [w.lower() for w in written]
     frame: set[int] = set()
     meaning = bool(_MEANING.match(text))
@@ -129,10 +130,19 @@ def _frame_indices(text: str, written: list[str]) -> set[int]:
         duration = word in _DURATION_VERBS and how_long is not None and how_long < index  # "... does it take"
         if asks_how or duration or (meaning and word == "mean"):
             frame.add(index)
-        elif word in _POINTING and _points_at(tokens, index + 1):
-            frame.add(index)
-            frame.update(_owned_device(written, index))
+        elif word in _POINTING and (_points_at(tokens, index + 1) or _ends_clause(text, matches, index)):
+            owned = _owned_device(written, index)
+            if owned or _points_at(tokens, index + 1):
+                frame.add(index)
+                frame.update(owned)
     return frame
+
+
+def _ends_clause(text: str, matches: list[re.Match[str]], index: int) -> bool:
+    """Whether the word at ``index`` ends its clause: "this is what my app shows, what do I do?" points at a photo
+    as "my app shows this" does."""
+    after = text[matches[index].end() : matches[index + 1].start() if index + 1 < len(matches) else len(text)]
+    return index + 1 == len(matches) or any(mark in after for mark in ",.;:!?")
 
 
 def _points_at(tokens: list[str], start: int) -> bool:

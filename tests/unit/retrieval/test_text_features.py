@@ -50,6 +50,9 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     assert content_terms("My Dustly R5 shows E-12") == ["dustly", "r5", "12"]  # a name says which product
     assert content_terms("The display shows E12") == ["display", "e12"]  # pointing at the code on it
     assert content_terms("How do I show the clock?") == ["show", "clock"]
+    # ... or ending its clause: what the app shows is on the photo (the customer's device word goes with it).
+    assert content_terms("this is what my app shows, what do i do") == []
+    assert content_terms("It shows the battery level") == ["show", "battery", "level"]  # no owner: a subject
     assert content_terms("How long does it take to heat up?") == ["heat"]
     assert content_terms("How long does the battery last?") == ["battery"]
     assert content_terms("Does the last update take long?") == ["last", "updat", "take", "long"]
