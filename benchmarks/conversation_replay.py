@@ -81,7 +81,7 @@ def ask(runtime: Runtime, session: Session, replay: Replay, question: str, audio
     context = runtime.graph.record_turn(
         session, conversation.workspace_id, conversation.id, replay.customer_turns, norm.words
     )
-    verdict = screen(norm.words)
+    verdict = screen(norm.said)
     evidence = None
     if verdict.kind == "none":
         evidence = gather_evidence(

@@ -42,6 +42,7 @@ class NormalisedTurn:
     audio_media_type: str | None = None
     transcript: Transcript | None = None
     correction: Correction | None = None  # the transcript with the knowledge base's words offered
+    text_correction: Correction | None = None  # the typed text with the knowledge base's words offered
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -56,14 +57,26 @@ class NormalisedTurn:
         return self.correction.text.strip() if self.correction else self.spoken
 
     @property
+    def text_for_search(self) -> str:
+        """The typed text with the knowledge base's words offered for the words it misspells (as typed when
+        there was no correction)."""
+        return self.text_correction.text.strip() if self.text_correction else self.text
+
+    @property
     def ocr_text(self) -> str:
         return self.ocr.text.strip() if self.ocr else ""
 
     @property
     def words(self) -> str:
-        """What the customer said, typed or spoken, as the turn searches with it: a voice note's transcript
-        with the knowledge base's words added (:attr:`spoken_for_search`). The photo's text is not part of it:
-        :attr:`question` adds it."""
+        """What the customer said, typed or spoken, as the turn searches with it: the text and a voice note's
+        transcript with the knowledge base's words added (:attr:`text_for_search`, :attr:`spoken_for_search`).
+        The photo's text is not part of it: :attr:`question` adds it."""
+        return " ".join(part for part in (self.text_for_search, self.spoken_for_search) if part)
+
+    @property
+    def said(self) -> str:
+        """What the customer said, for the rules that read their wording (:func:`chat.policy.screen`): the text as
+        typed ("cheers" is thanks, not "cheers covers") and a voice note's transcript as searched."""
         return " ".join(part for part in (self.text, self.spoken_for_search) if part)
 
     @property
@@ -82,8 +95,9 @@ def normalise(
     runtime: Runtime, turn: TurnInput, vocabulary: Callable[[], KbVocabulary] | None = None
 ) -> NormalisedTurn:
     """Check the turn's inputs and read them (OCR, speech to text). ``vocabulary`` gives the workspace's
-    vocabulary (asked for only when there is a voice note, and only when ``Settings.voice_vocabulary``): a
-    transcript is corrected against it for search."""
+    vocabulary (asked for only when ``Settings.voice_vocabulary`` or ``Settings.typed_vocabulary`` needs it): a
+    transcript and typed text are corrected against it for search (a recogniser's "primacy" and a customer's
+    "netwrok" are the same kind of mistake: a word no chunk of the knowledge base holds)."""
     settings = runtime.settings
     text = (turn.text or "").strip()
     if len(text) > settings.max_message_chars:
@@ -94,6 +108,10 @@ def normalise(
     if not text and not turn.image and not turn.audio:
         raise EmptyMessage("the message is empty: send text, a photo or a voice note")
     out = NormalisedTurn(text=text)
+    if vocabulary is not None and settings.typed_vocabulary and text:
+        started = time.perf_counter()
+        out.text_correction = correct_words(text, vocabulary())
+        out.timings_ms["vocabulary"] = (time.perf_counter() - started) * 1000
     if turn.image:
         _read_image(runtime, turn.image, out)
     if turn.audio:
@@ -101,7 +119,8 @@ def normalise(
         if vocabulary is not None and settings.voice_vocabulary and out.spoken:
             started = time.perf_counter()
             out.correction = correct_words(out.spoken, vocabulary())
-            out.timings_ms["vocabulary"] = (time.perf_counter() - started) * 1000
+            spent = (time.perf_counter() - started) * 1000
+            out.timings_ms["vocabulary"] = out.timings_ms.get("vocabulary", 0.0) + spent
     return out
 
 

@@ -55,7 +55,7 @@ def take_turn(
         session.commit()
         _publish_customer(events, conversation, customer)
         return _result(conversation, None, norm, context, None, Decision("handoff", None, "a person is handling it"))
-    verdict = screen(norm.words)
+    verdict = screen(norm.said)
     evidence: Evidence | None = None
     if verdict.kind == "none" and (norm.words or norm.image is not None):
         evidence = gather_evidence(

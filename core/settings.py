@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="Search with a voice note's transcript corrected against the knowledge base's own words "
         "(chat.vocabulary); the transcript is stored and shown as heard either way.",
     )
+    typed_vocabulary: bool = Field(
+        default=True,
+        description="Search with typed text whose misspelt words ('gest netwrok') are offered the knowledge "
+        "base's words they stand for (chat.vocabulary, added after them); the message is stored as typed.",
+    )
     answer_threshold: float = Field(
         default=0.7852,
         description="Answerability probability at or above which the bot answers. Calibrated, not guessed: the "

@@ -200,12 +200,19 @@ def test_a_voice_note_searches_with_the_corrected_words_and_keeps_the_transcript
     assert "vocabulary" in norm.timings_ms
 
 
-def test_a_typed_turn_never_asks_for_the_vocabulary(tmp_path: Path) -> None:
-    def no_vocabulary() -> KbVocabulary:
-        raise AssertionError("a typed turn must not build the vocabulary")
+def test_a_typed_turn_searches_with_the_words_its_misspellings_stand_for(
+    tmp_path: Path, vocabulary: KbVocabulary
+) -> None:
+    norm = normalise(_runtime(tmp_path, ""), TurnInput(text="activate big speed"), vocabulary=lambda: vocabulary)
+    assert norm.text == "activate big speed"  # stored as typed
+    assert norm.words == "activate big speed bixby"  # searched with the knowledge base's word
+    assert norm.said == "activate big speed"  # the wording rules read what was typed
 
-    norm = normalise(_runtime(tmp_path, ""), TurnInput(text="activate big speed"), vocabulary=no_vocabulary)
-    assert norm.words == "activate big speed"
+    def no_vocabulary() -> KbVocabulary:
+        raise AssertionError("switched off: the vocabulary is never built")
+
+    off = _runtime(tmp_path, "", typed_vocabulary=False)
+    assert normalise(off, TurnInput(text="activate big speed"), vocabulary=no_vocabulary).words == "activate big speed"
 
 
 def test_the_correction_can_be_switched_off(tmp_path: Path, vocabulary: KbVocabulary) -> None:
