@@ -9,48 +9,32 @@ score close to it, up to ``max_sentences``; near-duplicates and boilerplate drop
 sentences never considered, and the answer is put back in reading order. Every sentence cites the passage it
 came from.
 
-What is never quoted: a question (an FAQ's question is matched for the sentence after it, its answer), and a
-title or heading line (a short line with no closing punctuation: "BrewMaster 3000 frequently asked questions").
+What may be quoted at all, and what is known of each sentence, is :mod:`generation.candidates`'s part.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from generation.candidates import IMPERATIVE, Candidate, quotable_sentences
 from generation.guardrails import (
     EMPTY_ANSWER,
     answer_pieces,
     assemble_answer,
-    is_instruction_like,
     screen_request,
-    to_plain_text,
 )
-from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
-from generation.text import content_terms, question_terms, split_sentences, stem
-from kg.patterns import code_and_model_norms, error_code_norms, model_norms
+from generation.protocol import Answer, AnswerSentence, GenerationRequest
+from generation.text import content_terms, question_terms, stem
+from kg.patterns import code_and_model_norms, error_code_norms
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
-
-_BOILERPLATE = re.compile(
-    r"click here|cookie|all rights reserved|copyright|©|skip to (?:main )?content|share (?:this|on)|"
-    r"print this page|was this (?:page|article|answer|information) (?:helpful|useful)|"
-    r"last (?:updated|modified|reviewed)|"
-    r"table of contents|back to top|sign (?:in|up) (?:to|for)|subscribe to|follow us|enable javascript|"
-    r"related (?:articles|links|topics|content)|^see also|^read more|^learn more|^next steps?:?$|^tip:?$",
-    re.IGNORECASE,
-)
-
-
-_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -109,30 +93,6 @@ class ExtractiveConfig:
     max_chars: int = 900
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    rank: int  # 0 = best passage
-    passage: int  # the passage number cited
-    position: int  # sentence index inside its passage
-    text: str
-    terms: frozenset[str]
-    passage_terms: frozenset[str]  # of the whole passage, title included
-    line: int = 0  # the passage line (paragraph or list item) it stands in
-    asked: str = ""  # the question it answers, when a question sentence comes right before it (an FAQ)
-    asked_terms: frozenset[str] = frozenset()
-    heading_terms: frozenset[str] = frozenset()  # of the section heading it stands under
-    document: str = ""  # the document the passage comes from
-    codes: frozenset[str] = frozenset()  # codes it, its question or its line so far name ("- E40: ... Switch off")
-    ordinal: int | None = None  # its chunk's position in the document, when the passage says
-    listed: bool = False  # it stands in a list item ("- Hold the Clean and Home buttons ...", "2. Tap Add")
-    error_codes: frozenset[str] = frozenset()  # the error codes among ``codes`` (no model numbers)
-
-    @property
-    def about(self) -> frozenset[str]:
-        """What the sentence is matched on: its words, the question it answers and its section's heading."""
-        return self.terms | self.asked_terms | self.heading_terms
-
-
 class ExtractiveGenerator:
     """Answers by selecting passage sentences; see the module docstring. ``encode`` is optional."""
 
@@ -153,7 +113,9 @@ class ExtractiveGenerator:
 
     def _generate(self, request: GenerationRequest) -> Answer:
         config = self.config
-        candidates = _candidates(tuple(request.passages[: config.max_passages]), config.min_words, config.max_words)
+        candidates = quotable_sentences(
+            tuple(request.passages[: config.max_passages]), config.min_words, config.max_words
+        )
         if not candidates:
             return EMPTY_ANSWER
         subject = _subject_terms(request)
@@ -197,7 +159,7 @@ class ExtractiveGenerator:
         return weights
 
     def _lexical_scores(
-        self, request: GenerationRequest, candidates: Sequence[_Candidate], subject: frozenset[str]
+        self, request: GenerationRequest, candidates: Sequence[Candidate], subject: frozenset[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(relevance, own coverage): the IDF-weighted share of the query's words found in each sentence
         (own coverage), and that blended with the same share over the sentence's whole passage, so a sentence
@@ -219,7 +181,7 @@ class ExtractiveGenerator:
         whole = np.array([by_passage.get(c.passage_terms, 0.0) for c in candidates])
         return (1 - share) * own + share * whole, own
 
-    def _dense_scores(self, request: GenerationRequest, candidates: Sequence[_Candidate]) -> np.ndarray | None:
+    def _dense_scores(self, request: GenerationRequest, candidates: Sequence[Candidate]) -> np.ndarray | None:
         if self.encode is None or self.config.dense_weight <= 0:
             return None
         query = " ".join([request.question, *request.focus_entities])
@@ -235,7 +197,7 @@ class ExtractiveGenerator:
 
     def _select(
         self,
-        candidates: Sequence[_Candidate],
+        candidates: Sequence[Candidate],
         lexical: np.ndarray,
         own: np.ndarray,
         dense: np.ndarray | None,
@@ -243,7 +205,7 @@ class ExtractiveGenerator:
         asked: frozenset[str] = frozenset(),
         steps_for: frozenset[str] | None = None,
         error_codes: frozenset[str] = frozenset(),
-    ) -> list[_Candidate]:
+    ) -> list[Candidate]:
         """The answer's sentences. ``codes``: the codes and model numbers the question names ("E12", "R5"): a
         sentence about other ones only ("... causes error E50") is about something else, however many words it
         shares. ``error_codes``: the error codes among them: a sentence of the code's entry (stating it, after
@@ -305,7 +267,7 @@ class ExtractiveGenerator:
 
     def _scores(
         self,
-        candidates: Sequence[_Candidate],
+        candidates: Sequence[Candidate],
         lexical: np.ndarray,
         own: np.ndarray,
         dense: np.ndarray | None,
@@ -340,27 +302,16 @@ _HOW_TO = re.compile(
     re.IGNORECASE,
 )
 _STEPS_HEADER = re.compile(r"to\s+([^\W\d_]+)\b[^.:,]{0,80}[:,]", re.IGNORECASE)  # "To descale: ..."
-_IMPERATIVE = re.compile(
-    r"(?:(?:first|then|next|finally|now),?\s+)?(?:press|hold|turn|open|close|select|choose|tap|click|go|remove|"
-    r"insert|fill|empty|clean|rinse|wipe|switch|connect|disconnect|unplug|plug|push|pull|set|check|make\s+sure|"
-    r"ensure|wait|restart|reset|install|enter|navigate|detach|attach|place|put|replace|run|start|stop|soak|"
-    r"refill|register|update|sign|log|call|contact|visit|submit|complete|apply|pay|send|return|keep|store|"
-    r"use|follow|type|slide|lift|lower|drain|dry|charge|pair)\b",
-    re.IGNORECASE,
-)
-
-
-_SHORTEST_STEP = 2  # words of the shortest list step quoted ("Tap Save.")
 
 
 def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveConfig) -> float:
     header = _STEPS_HEADER.match(text)
     if header and stem(header.group(1).lower()) in question_terms:
         return config.steps_header_boost
-    return config.steps_boost if header or _IMPERATIVE.match(text) else 1.0
+    return config.steps_boost if header or IMPERATIVE.match(text) else 1.0
 
 
-def _reading_order(picked: Sequence[_Candidate]) -> Callable[[_Candidate], tuple[int, int, int]]:
+def _reading_order(picked: Sequence[Candidate]) -> Callable[[Candidate], tuple[int, int, int]]:
     """Sort key for the answer: documents in the order of their best-ranked sentence, and within a document
     the order its chunks have there (retrieval's rank when the passages do not say): "E-12 means the side
     brush is stuck." before "To fix E-12: ...", whichever chunk ranked first."""
@@ -370,7 +321,7 @@ def _reading_order(picked: Sequence[_Candidate]) -> Callable[[_Candidate], tuple
     # Chunk order only where every picked chunk of the document has one (a rank and an ordinal do not compare).
     ordered = {c.document for c in picked} - {c.document for c in picked if c.ordinal is None}
 
-    def key(c: _Candidate) -> tuple[int, int, int]:
+    def key(c: Candidate) -> tuple[int, int, int]:
         within = c.ordinal if c.document in ordered and c.ordinal is not None else c.rank
         return first[c.document], within, c.position
 
@@ -384,8 +335,8 @@ def _subject_terms(request: GenerationRequest) -> frozenset[str]:
 
 
 def _continuing(
-    candidates: Sequence[_Candidate], first: _Candidate, limit: int, across_items: bool = False
-) -> list[_Candidate]:
+    candidates: Sequence[Candidate], first: Candidate, limit: int, across_items: bool = False
+) -> list[Candidate]:
     """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap): a
     manual's answer is a step and what follows it, an error code's meaning and its remedy. With
     ``across_items``, the list items after it join too, until one starts another code's entry ("- E21: ...")."""
@@ -403,14 +354,14 @@ def _continuing(
 
 
 def _entry(
-    candidates: Sequence[_Candidate], first: _Candidate, error_codes: frozenset[str], limit: int
-) -> list[_Candidate]:
+    candidates: Sequence[Candidate], first: Candidate, error_codes: frozenset[str], limit: int
+) -> list[Candidate]:
     """The sentences of ``first``'s document that belong to the entry of a code in ``error_codes`` ("- E-21: no
     internet from the modem. ... Restart the modem ... If E-21 stays, contact ..."), in the document's order and
     however they score (the remedy shares no word with "the app says E-21"), at most ``limit``, ``first`` among
     them. A long entry may be split between two chunks: both halves count."""
     same = [c for c in candidates if c.document == first.document and error_codes & c.error_codes]
-    entry: list[_Candidate] = []
+    entry: list[Candidate] = []
     for candidate in sorted(same, key=_reading_order(same)):
         if candidate.text not in {c.text for c in entry}:  # chunks that overlap repeat a sentence
             entry.append(candidate)
@@ -422,90 +373,3 @@ def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)
-
-
-@lru_cache(maxsize=256)
-def _candidates(passages: tuple[Passage, ...], min_words: int, max_words: int) -> tuple[_Candidate, ...]:
-    """Every sentence of ``passages`` that could be quoted: not instruction-like, not boilerplate, not a
-    question or a heading, a sane length. The sentences answering a question of the passage (the rest of its
-    line, or the next line when the question ends its own: an FAQ) carry it as ``asked``.
-    (Cached: the same passages are often asked about again within a conversation.)"""
-    candidates: list[_Candidate] = []
-    for rank, passage in enumerate(passages):
-        quotable: list[_Candidate] = []
-        passage_terms = set(content_terms(passage.title))
-        heading = frozenset(content_terms(passage.heading))
-        position, asked, answered_until = 0, "", -1
-        for line_number, line in enumerate(passage.text.split("\n")):
-            sentences = split_sentences(line)
-            line_codes: frozenset[str] = frozenset()
-            line_errors: frozenset[str] = frozenset()
-            for index, raw in enumerate(sentences):
-                position += 1
-                errors = error_code_norms(raw)  # one pass each: the codes are the errors and the models
-                line_errors |= errors
-                line_codes |= errors | model_norms(raw)
-                if is_instruction_like(raw):
-                    continue  # passage text is data: a sentence addressed to the assistant is never repeated
-                text = to_plain_text(raw)
-                terms = frozenset(content_terms(text))
-                passage_terms |= terms
-                if text.endswith("?"):  # a question is not an answer; what follows it may be
-                    asked = text
-                    answered_until = line_number + (1 if index == len(sentences) - 1 else 0)
-                    continue
-                title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
-                listed = bool(_LIST_ITEM.match(line))
-                # A step of a list is quoted however short: "Tap Save." is the step a customer cannot skip.
-                shortest = _SHORTEST_STEP if listed and _IMPERATIVE.match(text) else min_words
-                if terms and not title_line and _quotable(text, shortest, max_words):
-                    asked_errors = error_code_norms(asked)
-                    quotable.append(
-                        _Candidate(
-                            rank=rank,
-                            passage=passage.number,
-                            position=position - 1,
-                            text=text,
-                            terms=terms,
-                            passage_terms=frozenset(),  # known once the whole passage is read
-                            line=line_number,
-                            asked=asked,
-                            asked_terms=frozenset(content_terms(asked)),
-                            heading_terms=heading,
-                            document=passage.document_id,
-                            codes=line_codes | asked_errors | model_norms(asked),
-                            ordinal=passage.ordinal,
-                            listed=listed,
-                            error_codes=line_errors | asked_errors,
-                        )
-                    )
-            if line_number >= answered_until:
-                asked = ""
-        whole = frozenset(passage_terms)
-        candidates += [dataclasses.replace(candidate, passage_terms=whole) for candidate in quotable]
-    return tuple(candidates)
-
-
-_HEADING_WORDS = 10
-_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s")
-
-
-def _heading_like(line: str) -> bool:
-    """A line that names rather than says: short, no closing punctuation, not a list item."""
-    stripped = line.strip()
-    return (
-        bool(stripped)
-        and len(stripped.split()) <= _HEADING_WORDS
-        and stripped[-1] not in ".!?:;)\"'\u201d"
-        and not _LIST_ITEM.match(stripped)
-    )
-
-
-def _quotable(text: str, min_words: int, max_words: int) -> bool:
-    word_count = len(text.split())
-    if not min_words <= word_count <= max_words:
-        return False
-    letters = len(_LETTER.findall(text))
-    if letters < 0.5 * len(text) or _BOILERPLATE.search(text):
-        return False
-    return not re.fullmatch(r"\S*(?:https?://|www\.)\S*", text)
