@@ -55,7 +55,8 @@ def decide(
         return Decision("answer", None, f"answerability {score:.2f}; the best passage states the code named")
     if conversation.failed_turns >= settings.max_failed_turns:
         return Decision("escalate", "repeated_failure", f"{conversation.failed_turns} turns without an answer")
-    if is_vague_complaint(norm.question) and not any(role != "customer" for role, _ in evidence.history):
+    said_only = is_vague_complaint(norm.said) and norm.image is None  # a photo says what "it" is
+    if said_only and not any(role != "customer" for role, _ in evidence.history):
         # Nothing answered yet that "it" could be: ask what is wrong. (After an answer, "it doesn't work" says
         # the answer failed, and the evidence decides as for any turn.)
         return Decision("clarify", "underspecified", f"answerability {score:.2f}; a complaint that names nothing")

@@ -235,9 +235,12 @@ def turn_history(messages: Sequence[Message], limit: int = HISTORY_MESSAGES) -> 
 
 
 def last_answer_chunks(messages: Sequence[Message]) -> list[str]:
-    """The chunks the bot's latest answer cited, in citation order (empty when it has not answered yet): what
-    "that" in the next turn most likely points at, whatever the conversation was about before."""
+    """The chunks the bot's latest answer cited, in citation order (empty when it has not answered yet, or when a
+    person has replied since): what "that" in the next turn most likely points at, whatever the conversation
+    was about before."""
     for m in reversed(messages):
+        if m.role == "agent":
+            return []
         if m.role == "bot" and m.decision == "answer" and m.citations:
             return list(dict.fromkeys(str(c["chunk_id"]) for c in m.citations if c.get("chunk_id")))
     return []

@@ -105,7 +105,8 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
                 listed = bool(LIST_ITEM.match(line))
                 # A step of a list is quoted however short: "Tap Save." is the step a customer cannot skip.
-                shortest = _SHORTEST_STEP if listed and IMPERATIVE.match(text) else min_words
+                step = listed and IMPERATIVE.match(LIST_ITEM.sub("", text))
+                shortest = min(_SHORTEST_STEP, min_words) if step else min_words
                 if terms and not title_line and _quotable(text, shortest, max_words):
                     asked_errors = error_code_norms(asked)
                     quotable.append(

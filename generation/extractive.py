@@ -234,36 +234,42 @@ class ExtractiveGenerator:
         limit = config.max_steps if steps or on_code else config.max_sentences
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
             picked = _entry(candidates, first, error_codes, limit)
+        elif steps:  # the list from its first step, when the best one is among the first ``limit``
+            start = _list_start(candidates, first)
+            start = start if first.position - start.position < limit else first
+            picked = _continuing(candidates, start, limit - 1, True)[:limit]
         else:
-            picked = _continuing(candidates, first, limit - 1 if steps else config.continuation, steps)[:limit]
+            picked = _continuing(candidates, first, config.continuation)[:limit]
         for index in order[1:]:
             candidate = candidates[index]
-            introduced = (
-                steps_for is not None and not steps and candidate.listed and candidate.document == first.document
-            )
+            introduced = steps_for is not None and not steps and _introduced(candidate, first, asked)
             if len(picked) >= limit or scores[index] < min(config.keep_ratio, config.steps_keep_ratio) * best:
                 break
             if scores[index] < config.keep_ratio * best and not introduced:
                 continue
             if on_code and not error_codes & candidate.error_codes:
                 continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
-            covered = set().union(*(p.about for p in picked))
-            elsewhere = candidate.document != picked[0].document
-            if config.novelty and elsewhere and not (asked & candidate.about) - covered:
-                continue
-            if candidate in picked or any(
-                _jaccard(candidate.terms, p.terms) >= config.duplicate_overlap for p in picked
-            ):
+            if not self._adds(candidate, picked, asked):
                 continue
             if introduced:
                 # A how-to whose best sentence introduces the steps ("A guest network gives visitors ..."): the
-                # list joins whole, not its first items only.
+                # list joins whole, from its first step.
                 steps, limit = True, config.max_steps
-                following = _continuing(candidates, candidate, limit - len(picked) - 1, across_items=True)
+                following = _continuing(candidates, _list_start(candidates, candidate), limit - len(picked) - 1, True)
                 picked += [c for c in following if c not in picked]
             else:
                 picked.append(candidate)
         return picked
+
+    def _adds(self, candidate: Candidate, picked: Sequence[Candidate], asked: frozenset[str]) -> bool:
+        """Whether ``candidate`` says something the ``picked`` sentences do not: not one of them nor a near
+        duplicate, and, from another document, naming a word of the question they do not (``config.novelty``)."""
+        covered = set().union(*(p.about for p in picked))
+        elsewhere = candidate.document != picked[0].document
+        if self.config.novelty and elsewhere and not (asked & candidate.about) - covered:
+            return False
+        duplicate = any(_jaccard(candidate.terms, p.terms) >= self.config.duplicate_overlap for p in picked)
+        return candidate not in picked and not duplicate
 
     def _scores(
         self,
@@ -356,17 +362,55 @@ def _continuing(
 def _entry(
     candidates: Sequence[Candidate], first: Candidate, error_codes: frozenset[str], limit: int
 ) -> list[Candidate]:
-    """The sentences of ``first``'s document that belong to the entry of a code in ``error_codes`` ("- E-21: no
-    internet from the modem. ... Restart the modem ... If E-21 stays, contact ..."), in the document's order and
-    however they score (the remedy shares no word with "the app says E-21"), at most ``limit``, ``first`` among
-    them. A long entry may be split between two chunks: both halves count."""
-    same = [c for c in candidates if c.document == first.document and error_codes & c.error_codes]
+    """The sentences of ``first``'s entry ("- E-21: no internet from the modem. ... Restart the modem ... If E-21
+    stays, contact ..."): its line, in order and however they score (the remedy shares no word with "the app
+    says E-21"), at most ``limit``, ``first`` among them. Chunking may split a long entry: the line that ends the
+    chunk before ``first``'s, or starts the one after, joins when it names the code too. Other sentences that
+    merely mention the code (an FAQ's other answers) are not the entry."""
+
+    def edge(candidate: Candidate) -> bool:
+        if candidate.document != first.document or first.ordinal is None or candidate.ordinal is None:
+            return False
+        lines = [c.line for c in candidates if c.passage == candidate.passage]
+        after = candidate.ordinal == first.ordinal + 1 and candidate.line == min(lines)
+        before = candidate.ordinal == first.ordinal - 1 and candidate.line == max(lines)
+        return bool(error_codes & candidate.error_codes) and (
+            (after and _line_ends(candidates, first)) or (before and _line_starts(candidates, first))
+        )
+
+    same = [c for c in candidates if (c.passage, c.line) == (first.passage, first.line) or edge(c)]
     entry: list[Candidate] = []
     for candidate in sorted(same, key=_reading_order(same)):
         if candidate.text not in {c.text for c in entry}:  # chunks that overlap repeat a sentence
             entry.append(candidate)
     kept = entry[:limit]
     return kept if any(c.text == first.text for c in kept) else [*entry[: limit - 1], first]
+
+
+def _line_ends(candidates: Sequence[Candidate], sentence: Candidate) -> bool:
+    """Whether ``sentence``'s line is the last of its passage (an entry cut there may go on in the next chunk)."""
+    return sentence.line == max(c.line for c in candidates if c.passage == sentence.passage)
+
+
+def _line_starts(candidates: Sequence[Candidate], sentence: Candidate) -> bool:
+    """Whether ``sentence``'s line is the first of its passage (an entry cut there began in the chunk before)."""
+    return sentence.line == min(c.line for c in candidates if c.passage == sentence.passage)
+
+
+def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -> bool:
+    """Whether ``candidate`` is a step of a list in ``first``'s document under a heading that names a word of the
+    question ("Set up the guest network" for "how do I set up a guest network for visitors"): the steps an
+    introduction leads to, not another section's list."""
+    return candidate.listed and candidate.document == first.document and bool(candidate.heading_terms & asked)
+
+
+def _list_start(candidates: Sequence[Candidate], item: Candidate) -> Candidate:
+    """The first step of ``item``'s list: the items on the lines right before it in its passage."""
+    by_line = {(c.passage, c.line): c for c in reversed(candidates)}  # each line's first sentence
+    start = item
+    while (previous := by_line.get((start.passage, start.line - 1))) is not None and previous.listed:
+        start = previous
+    return start
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:

@@ -212,7 +212,9 @@ def rewrite_query(
     subject gets at most ``max_carried_standalone`` carried entities of types it did not name itself
     (the product or error code of the conversation), and so does a follow-up that asks something of its
     own (see :class:`RewriteConfig`); any other follow-up gets up to ``max_carried`` carried entities and
-    the key terms of the previous customer turn. Words already in the query are not repeated.
+    the key terms of the previous customer turn. A follow-up that acts on "that" (:func:`points_at_previous`)
+    carries the subject and what the previous turn was about, not its verb. Words already in the query are
+    not repeated.
     """
     followup = detect_followup(turn_text, config=config).is_followup
     present = {norm_word(t.text) for t in tokens(turn_text)}

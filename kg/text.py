@@ -167,23 +167,31 @@ def _segments(text: str) -> Iterator[tuple[int, int]]:
 
 
 # Words after which a word is a verb, not the start of a noun phrase: "How do *I* set ...", "you *can* pair ...".
-_SUBJECTS_AND_MODALS = frozenset(
-    _words("""
-    i you we they can could should would will may might must cannot can't won't don't doesn't didn't i'd i'll
-    """)
-)
+_SUBJECTS = frozenset(_words("i we they i'd i'll we'll they'll"))
+_YOU_ASKED = frozenset(_words("can could do did would will should"))  # "can you *set* ...", not "sent you photos"
+_MODALS = frozenset(_words("can could should would will may might must cannot can't won't don't doesn't didn't"))
+_MODAL_SUBJECTS = frozenset(_words("i you we they it he she"))
+# Verbs that are as often nouns ("a set", "the pair"): a verb after "to" ("how to *set* a schedule").
+_TO_VERBS = frozenset(_words("set setup"))
 
 
 def in_verb_position(found: list[Token], i: int) -> bool:
-    """Whether ``found[i]`` stands where a verb stands: after a subject pronoun or a modal ("How do I *set* a
-    schedule?", "you can *pair* it"), after "to" when it is an action verb ("to *reset* it"; "go to settings"
-    is a place), or first in the sentence when it is an action verb ("*Reset* the router"). Words such as
-    "set", "pair" or "reset" are as often nouns, so only their position says which they are."""
+    """Whether ``found[i]`` stands where a verb stands: after a subject pronoun ("How do I *set* a schedule?"),
+    after "you" asked with a modal ("can you *pair* it"), after a modal that follows a subject ("you can *pair*
+    it"; "Will *Meshly* X3 work?" names the subject), after "to" when it is an action verb ("to *reset* it";
+    "go to settings" is a place), or first in the sentence when it is an action verb ("*Reset* the router").
+    Words such as "set", "pair" or "reset" are as often nouns, so only their position says which they are."""
     lower = found[i].lower
     if i == 0:
         return lower in ACTION_VERBS
     before = found[i - 1].lower
-    return before in _SUBJECTS_AND_MODALS or (before == "to" and lower in ACTION_VERBS)
+    earlier = found[i - 2].lower if i >= 2 else ""
+    return (
+        before in _SUBJECTS
+        or (before == "you" and earlier in _YOU_ASKED)
+        or (before in _MODALS and earlier in _MODAL_SUBJECTS)
+        or (before == "to" and (lower in ACTION_VERBS or lower in _TO_VERBS))
+    )
 
 
 def noun_phrases(text: str, max_words: int = 4) -> list[tuple[int, int]]:

@@ -130,9 +130,12 @@ def _frame_indices(text: str, matches: list[re.Match[str]]) -> set[int]:
         duration = word in _DURATION_VERBS and how_long is not None and how_long < index  # "... does it take"
         if asks_how or duration or (meaning and word == "mean"):
             frame.add(index)
-        elif word in _POINTING and (_points_at(tokens, index + 1) or _ends_clause(text, matches, index)):
+        elif word in _POINTING and _points_at(tokens, index + 1):
+            frame.add(index)
+            frame.update(_owned_device(written, index))
+        elif word in _POINTING and _ends_clause(text, matches, index):
             owned = _owned_device(written, index)
-            if owned or _points_at(tokens, index + 1):
+            if owned and owned[0] >= 2 and tokens[owned[0] - 2] == "what":  # "this is what my app shows, ..."
                 frame.add(index)
                 frame.update(owned)
     return frame
@@ -140,7 +143,8 @@ def _frame_indices(text: str, matches: list[re.Match[str]]) -> set[int]:
 
 def _ends_clause(text: str, matches: list[re.Match[str]], index: int) -> bool:
     """Whether the word at ``index`` ends its clause: "this is what my app shows, what do I do?" points at a photo
-    as "my app shows this" does."""
+    as "my app shows this" does (the caller asks for "what my X shows" too: "Which light should my router show?"
+    asks about the router)."""
     after = text[matches[index].end() : matches[index + 1].start() if index + 1 < len(matches) else len(text)]
     return index + 1 == len(matches) or any(mark in after for mark in ",.;:!?")
 

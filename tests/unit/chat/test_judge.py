@@ -18,6 +18,7 @@ from chat.inputs import NormalisedTurn
 from chat.judge import Judge
 from chat.policy import PolicyVerdict
 from chat.replies import canned_reply
+from chat.vocabulary import Correction
 from core.models import Conversation
 from core.settings import Settings
 from kg.extract import Entity
@@ -135,6 +136,9 @@ def test_a_complaint_that_names_nothing_is_asked_back_until_something_was_answer
     assert decide(none, evidence(0.42, False), complaint, tired, settings).reason == "repeated_failure"
     named = decide(none, evidence(0.42, False), NormalisedTurn(text="The remote is not working"), fresh, settings)
     assert named.reason == "no_evidence"
+    # The wording as typed decides, not the knowledge-base words offered for search ("wont" -> "network").
+    offered = NormalisedTurn(text="it wont work", text_correction=Correction("it wont network work"))
+    assert decide(none, evidence(0.42, False), offered, fresh, settings).reason == "underspecified"
 
 
 def test_a_clarifying_question_asks_about_the_phrase_left_open() -> None:

@@ -184,3 +184,26 @@ def test_the_questions_own_words_outweigh_what_the_conversation_adds() -> None:
     text = ExtractiveGenerator().generate(request).text
     assert "switch the toggle next to it to grey" in text, text
     assert "Choose the days" not in text, text
+
+
+GUEST_INTRO = "A guest network gives visitors internet access without access to your own devices or files."
+
+
+def test_an_introduction_brings_its_list_from_the_first_step() -> None:
+    """The steps under "Set up the guest network" follow the introduction whole, from step 1, though step 2
+    matches the question best."""
+    passages = [
+        chunk(1, "guest", 0, "Guest Network", GUEST_INTRO),
+        chunk(
+            2,
+            "guest",
+            1,
+            "Guest Network > Set up the guest network",
+            "1. Open the Meshly app and tap Settings.\n2. Switch Guest network on for your visitors.\n"
+            "3. Enter a guest network name and a password.\n4. Tap Save.",
+        ),
+    ]
+    text = answer("how do i set up a guest network for visitors", passages)
+    steps = ["Open the Meshly app", "Switch Guest network on", "Enter a guest network name", "Tap Save."]
+    positions = [text.find(step) for step in steps]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), text

@@ -158,6 +158,10 @@ def test_the_words_of_a_questions_frame_are_not_topics() -> None:
         ("To reset the router, hold the button", ["router", "button"]),
         ("Go to Settings and choose a network", ["Settings", "network"]),  # after "to", a place
         ("The set includes a spare pair of filters", ["set", "spare pair", "filters"]),  # nouns where nouns stand
+        ("How to set a cleaning schedule", ["cleaning schedule"]),
+        ("Will Meshly X3 work with my ISP?", ["ISP"]),  # the subject after a modal stays (a product here)
+        ("Could ethernet backhaul help?", ["ethernet backhaul"]),
+        ("I sent you photos of the router", ["photos", "router"]),  # "you", an object here
     ],
 )
 def test_a_word_in_a_verbs_place_is_no_topic(text: str, topics: list[str]) -> None:

@@ -53,6 +53,7 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     # ... or ending its clause: what the app shows is on the photo (the customer's device word goes with it).
     assert content_terms("this is what my app shows, what do i do") == []
     assert content_terms("It shows the battery level") == ["show", "battery", "level"]  # no owner: a subject
+    assert content_terms("Which light should my router show?") == ["light", "router", "show"]  # asks about it
     assert content_terms("How long does it take to heat up?") == ["heat"]
     assert content_terms("How long does the battery last?") == ["battery"]
     assert content_terms("Does the last update take long?") == ["last", "updat", "take", "long"]
