@@ -109,19 +109,22 @@ def normalise(
         raise EmptyMessage("the message is empty: send text, a photo or a voice note")
     out = NormalisedTurn(text=text)
     if vocabulary is not None and settings.typed_vocabulary and text:
-        started = time.perf_counter()
-        out.text_correction = correct_words(text, vocabulary())
-        out.timings_ms["vocabulary"] = (time.perf_counter() - started) * 1000
+        out.text_correction = _corrected(text, vocabulary, out)
     if turn.image:
         _read_image(runtime, turn.image, out)
     if turn.audio:
         _read_audio(runtime, turn.audio, out)
         if vocabulary is not None and settings.voice_vocabulary and out.spoken:
-            started = time.perf_counter()
-            out.correction = correct_words(out.spoken, vocabulary())
-            spent = (time.perf_counter() - started) * 1000
-            out.timings_ms["vocabulary"] = out.timings_ms.get("vocabulary", 0.0) + spent
+            out.correction = _corrected(out.spoken, vocabulary, out)
     return out
+
+
+def _corrected(text: str, vocabulary: Callable[[], KbVocabulary], out: NormalisedTurn) -> Correction:
+    """``text`` corrected against the workspace's vocabulary, the time it took added to ``out``'s timings."""
+    started = time.perf_counter()
+    correction = correct_words(text, vocabulary())
+    out.timings_ms["vocabulary"] = out.timings_ms.get("vocabulary", 0.0) + (time.perf_counter() - started) * 1000
+    return correction
 
 
 def _read_image(runtime: Runtime, data: bytes, out: NormalisedTurn) -> None:

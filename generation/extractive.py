@@ -216,9 +216,9 @@ class ExtractiveGenerator:
         sentences naming the code join it; the product's model number, named everywhere, does not. ``asked``:
         the question's own words but its subject's name; with ``config.novelty`` a sentence after the best one
         and its sequel, from another document, must name one of them that the answer does not yet.
-        ``steps_for``: a how-to question's words
-        (None for any other question): steps count more, and a list item answering it (first, or after an
-        introduction) brings the items after it (up to ``config.max_steps`` sentences)."""
+        ``steps_for``: a how-to question's words (None for any other question): steps count more, and a list
+        item answering it (first, or after an introduction) brings its list, from the first step (up to
+        ``config.max_steps`` sentences)."""
         config = self.config
         scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
@@ -368,15 +368,20 @@ def _entry(
     chunk before ``first``'s, or starts the one after, joins when it names the code too. Other sentences that
     merely mention the code (an FAQ's other answers) are not the entry."""
 
+    lines: dict[int, list[int]] = {}  # each passage's line numbers
+    for c in candidates:
+        lines.setdefault(c.passage, []).append(c.line)
+    first_lines = lines[first.passage]
+
     def edge(candidate: Candidate) -> bool:
         if candidate.document != first.document or first.ordinal is None or candidate.ordinal is None:
             return False
-        lines = [c.line for c in candidates if c.passage == candidate.passage]
-        after = candidate.ordinal == first.ordinal + 1 and candidate.line == min(lines)
-        before = candidate.ordinal == first.ordinal - 1 and candidate.line == max(lines)
-        return bool(error_codes & candidate.error_codes) and (
-            (after and _line_ends(candidates, first)) or (before and _line_starts(candidates, first))
+        own = lines[candidate.passage]
+        after = candidate.ordinal == first.ordinal + 1 and candidate.line == min(own) and first.line == max(first_lines)
+        before = (
+            candidate.ordinal == first.ordinal - 1 and candidate.line == max(own) and first.line == min(first_lines)
         )
+        return bool(error_codes & candidate.error_codes) and (after or before)
 
     same = [c for c in candidates if (c.passage, c.line) == (first.passage, first.line) or edge(c)]
     entry: list[Candidate] = []
@@ -385,16 +390,6 @@ def _entry(
             entry.append(candidate)
     kept = entry[:limit]
     return kept if any(c.text == first.text for c in kept) else [*entry[: limit - 1], first]
-
-
-def _line_ends(candidates: Sequence[Candidate], sentence: Candidate) -> bool:
-    """Whether ``sentence``'s line is the last of its passage (an entry cut there may go on in the next chunk)."""
-    return sentence.line == max(c.line for c in candidates if c.passage == sentence.passage)
-
-
-def _line_starts(candidates: Sequence[Candidate], sentence: Candidate) -> bool:
-    """Whether ``sentence``'s line is the first of its passage (an entry cut there began in the chunk before)."""
-    return sentence.line == min(c.line for c in candidates if c.passage == sentence.passage)
 
 
 def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -> bool:

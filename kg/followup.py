@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.extract import SPECIFIC_TYPES, Entity, extract_entities
-from kg.text import ACTION_VERBS, content_words, in_verb_position, is_content_word, norm_word, tokens
+from kg.text import ACTION_VERBS, content_words, is_content_word, norm_word, tokens
 from kg.types import FocusEntity
 from retrieval.text_features import stem
 
@@ -138,13 +138,6 @@ def points_at_previous(turn_text: str) -> bool:
     return False
 
 
-def _things(text: str) -> list[str]:
-    """The content words of ``text`` that name things, not what is done to them: a word in a verb's place ("How
-    do I *set* a cleaning schedule?", "*Reset* the router") is left out, "cleaning" in "a cleaning schedule" kept."""
-    found = tokens(text)
-    return [norm_word(t.text) for i, t in enumerate(found) if not in_verb_position(found, i) and content_words(t.text)]
-
-
 def reverses(turn_text: str, previous_turn: str) -> bool:
     """Whether ``turn_text`` asks, of a pronoun, to undo what ``previous_turn`` asked ("and how do I turn it off
     again?" after "How do I switch on the ionizer?"): then the pronoun is the thing the previous turn acted on."""
@@ -239,7 +232,7 @@ def rewrite_query(
             # "that" is the thing the previous turn was about, not what it did to it ("set" would draw the
             # retrieval back to setting the schedule when the customer asks to turn it off), nor the rest of
             # the conversation's topics: the turn still asks for a procedure of its own.
-            previous_terms = _things(history[-1])
+            previous_terms = content_words(history[-1], things_only=True)
             pointed = True
     if not followup or own_request:
         carried = [f for f in carried if f.type in SPECIFIC_TYPES and f.type not in named_types]

@@ -146,12 +146,18 @@ def is_content_word(lower: str) -> bool:
     return not (len(lower) > 4 and lower.endswith("ed") and not lower.endswith("eed") and lower.isalpha())
 
 
-def content_words(text: str) -> list[str]:
-    """Normalised content words of ``text`` (function words, common verbs and generic nouns removed)."""
+def content_words(text: str, *, things_only: bool = False) -> list[str]:
+    """Normalised content words of ``text`` (function words, common verbs and generic nouns removed);
+    ``things_only``: also the words in a verb's place (:func:`in_verb_position`: "set" in "How do I set a
+    cleaning schedule?"), leaving what the text is about."""
+    found = tokens(text)
     return [
         norm_word(t.text)
-        for t in tokens(text)
-        if is_content_word(t.lower) and t.lower not in GENERIC_NOUNS and len(t.text) > 1
+        for i, t in enumerate(found)
+        if is_content_word(t.lower)
+        and t.lower not in GENERIC_NOUNS
+        and len(t.text) > 1
+        and not (things_only and in_verb_position(found, i))
     ]
 
 
