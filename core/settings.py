@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     generator: GeneratorName = "extractive"
     t5_model_dir: Path | None = None
     t5_device: str = "auto"
+    t5_cache: Literal["auto", "dynamic", "static"] = Field(
+        default="auto",
+        description="The t5 generator's key/value cache. auto = static on a GPU (the decoder step compiled: 7.9x "
+        "faster one answer at a time for T5-base on an H200, benchmarks/RESULTS.md section 3), dynamic on a CPU.",
+    )
     openai_base_url: str = ""
     openai_api_key: str = ""
     openai_model: str = ""

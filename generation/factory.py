@@ -24,7 +24,7 @@ def get_generator(settings: Settings, encode: Encoder | None = None) -> Generato
             raise ModelUnavailable("generator 't5' needs BINDESK_T5_MODEL_DIR: a local seq2seq checkpoint directory")
         if not model_dir.expanduser().is_dir():
             raise ModelUnavailable(f"generator 't5': BINDESK_T5_MODEL_DIR {model_dir} is not a directory")
-        return T5Generator(model_dir.expanduser(), device=settings.t5_device)
+        return T5Generator(model_dir.expanduser(), device=settings.t5_device, cache=settings.t5_cache)
     if settings.generator == "openai":
         from generation.openai_compat import OpenAICompatGenerator
 

@@ -40,6 +40,9 @@ def test_t5_with_a_directory_is_built_without_loading(tmp_path: Path) -> None:
     assert isinstance(generator, T5Generator) and generator.device == "cpu"
     with pytest.raises(ModelUnavailable, match="no seq2seq checkpoint"):
         generator.warm_up()  # the empty directory holds no checkpoint
+    assert not generator.static_cache  # auto: static only once loaded on CUDA
+    forced = get_generator(_settings(tmp_path, generator="t5", t5_model_dir=tmp_path, t5_cache="static"))
+    assert isinstance(forced, T5Generator) and forced.static_cache
 
 
 def test_openai_needs_url_and_model(tmp_path: Path) -> None:

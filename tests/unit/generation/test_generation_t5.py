@@ -134,3 +134,17 @@ def test_missing_or_wrong_checkpoints_are_reported(tmp_path: Path) -> None:
 def test_asking_for_cuda_without_it_is_reported(finetuned: FinetuneResult) -> None:
     with pytest.raises(ModelUnavailable, match="no CUDA device"):
         T5Generator(finetuned.out_dir, device="cuda").warm_up()
+
+
+def test_static_cache_gives_the_same_answers(finetuned: FinetuneResult, generator: T5Generator) -> None:
+    """The fixed-size cache (what ``auto`` picks on a GPU) pads inputs to the budget; the answers must not move."""
+    static = T5Generator(finetuned.out_dir, device="cpu", max_new_tokens=24, batch_size=2, cache="static")
+    requests = [example.to_request() for example in EXAMPLES]
+
+    assert static.generate_text(requests) == generator.generate_text(requests)
+    assert static._generation_options()["cache_implementation"] == "static"
+    assert static._encode(requests[:1])["input_ids"].shape[1] == static.max_input_tokens
+    assert not generator.static_cache  # "dynamic" here; "auto" is static only on CUDA
+    auto = T5Generator(finetuned.out_dir, device="cpu", cache="auto")
+    auto.warm_up()
+    assert not auto.static_cache
