@@ -326,6 +326,27 @@ def t5(
     return result
 
 
+def t5_warm_start(work: Path, size: str, device: str, new_tokens: int) -> dict[str, Any]:
+    """What a chat worker sees with the defaults (``cache="auto"``): warm-up time, then the first answers."""
+    directory = work / size
+    if not directory.is_dir():
+        save_random_t5(size, directory, device)
+    generator = T5Generator(directory, device=device, max_new_tokens=new_tokens, batch_size=1, cache="auto")
+    warm_up = timed(generator.warm_up, device)
+    asked = meshly_requests(9)
+    first = timed(partial(generator.generate, asked[0]), device)
+    after = [timed(partial(generator.generate, asked[i]), device) for i in range(1, 9)]
+    streamed = timed(lambda: list(generator.stream_sentences(asked[0])), device)
+    return {
+        "size": size,
+        "static_cache": generator.static_cache,
+        "warm_up_s": round(warm_up, 2),
+        "first_answer_s": round(first, 3),
+        "next_8": percentiles(after),
+        "streamed_answer_s": round(streamed, 3),
+    }
+
+
 def t5_cpu_baseline(work: Path, size: str, requests: int, new_tokens: int) -> dict[str, Any]:
     directory = work / size
     if not directory.is_dir():
@@ -373,6 +394,8 @@ def main() -> None:
                     batches = [int(b) for b in args.t5_batches.split(",")]
                     measured = t5(work, size, cache, device, batches, 8 if args.smoke else 64, new_tokens)
                     report.add(f"t5_{size}_{cache}", measured)
+        if "t5_warm" not in skip:
+            report.add("t5_warm_start", t5_warm_start(work, sizes[0], device, new_tokens))
         if "t5_cpu" not in skip:
             report.add("t5_cpu_baseline", t5_cpu_baseline(work, sizes[0], 2 if args.smoke else 4, new_tokens))
     print(f"wrote {args.out}")

@@ -20,12 +20,24 @@ from core.errors import CheckpointMismatch, ModelUnavailable
 from generation.grounding import StreamingGrounder, question_context, stream_grounded
 from generation.guardrails import DEFAULT_MAX_ANSWER_CHARS, answer_pieces, screen_request
 from generation.prompting import build_seq2seq_input
-from generation.protocol import Answer, AnswerSentence, GenerationRequest
+from generation.protocol import Answer, AnswerSentence, GenerationRequest, Passage
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_INPUT_TOKENS = 512
 T5Cache = Literal["auto", "dynamic", "static"]
+_WARM_UP_TEXT = (
+    "Hold the reset button on the back for ten seconds until the light blinks, then wait two minutes while the "
+    "device restarts and reconnects to the network. "
+)
+_WARM_UP_REQUEST = GenerationRequest(
+    question="How do I restart the device after the light blinks?",
+    history=[("customer", "hello"), ("bot", "Hello! How can I help?")],
+    passages=[
+        Passage(n, f"warm-up-{n}", "warm-up", "warm-up.md", "Restarting", None, _WARM_UP_TEXT * 6, 1.0 / n)
+        for n in range(1, 6)
+    ],
+)
 _STREAM_TIMEOUT_SECONDS = 300.0
 
 
@@ -64,24 +76,17 @@ class T5Generator:
     def warm_up(self) -> None:
         """Load tokenizer and model (once). Raises ModelUnavailable / CheckpointMismatch with the reason.
 
-        With a static cache on a GPU it also generates once at batch size 1, which compiles the decoder step
-        (tens of seconds: a first batch of 32 took 27 s for T5-base on an H200), so the first customer does not
-        wait for it.
+        With a static cache it then answers one made-up request through the whole path: on a GPU that compiles the
+        decoder step (tens of seconds: 24-28 s for T5-base on an H200), so the first customer does not wait.
         """
         with self._lock:
-            if self._model is None:
+            loaded_now = self._model is None
+            if loaded_now:
                 self._load()
-                if self.static_cache and self._torch_device.startswith("cuda"):
-                    self._compile_for_one()
-
-    def _compile_for_one(self) -> None:
-        import torch
-
-        inputs = self._tokenizer(
-            ["warm-up"], return_tensors="pt", padding="max_length", truncation=True, max_length=self.max_input_tokens
-        ).to(self._torch_device)
-        with torch.inference_mode():
-            self._model.generate(**inputs, **self._generation_options())
+        if loaded_now and self.static_cache:
+            # A real-looking prompt through generate_batch, not a token or two straight into the model: on the H200
+            # a first answer still took 3.6 s after such a short warm-up, and 0.28 s after one on a real prompt.
+            self.generate_batch([_WARM_UP_REQUEST])
 
     def _load(self) -> None:
         if not (self.model_dir / "config.json").is_file():

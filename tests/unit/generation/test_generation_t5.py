@@ -139,6 +139,7 @@ def test_asking_for_cuda_without_it_is_reported(finetuned: FinetuneResult) -> No
 def test_static_cache_gives_the_same_answers(finetuned: FinetuneResult, generator: T5Generator) -> None:
     """The fixed-size cache (what ``auto`` picks on a GPU) pads inputs to the budget; the answers must not move."""
     static = T5Generator(finetuned.out_dir, device="cpu", max_new_tokens=24, batch_size=2, cache="static")
+    static.warm_up()  # loads, then answers a made-up request (what compiles the decoder on a GPU)
     requests = [example.to_request() for example in EXAMPLES]
 
     assert static.generate_text(requests) == generator.generate_text(requests)
