@@ -1,7 +1,9 @@
 """Answer, ask a clarifying question, or escalate with a reason: the decision, from rules and evidence.
 
 Order: the rules first (the customer asked for a person; a sensitive subject), then small talk, then the
-evidence: answer when the answerability score reaches ``Settings.answer_threshold``, or when the turn names an
+evidence: escalate a turn that names a colour the best passages do not while they name others
+(:mod:`chat.values`: "and a solid orange one?" must not get the blue light's line); answer when the
+answerability score reaches ``Settings.answer_threshold``, or when the turn names an
 error code or model number and the best passage states it while the best three cover every other content term
 of the question (an exact key the score underrates: :func:`chat.judge.answers_named_identifiers`); otherwise,
 unless the conversation has failed too often, ask back a complaint that names nothing before anything was
@@ -49,6 +51,8 @@ def decide(
     if evidence is None:
         return Decision("clarify", "no_speech", "the voice note held no words")
     score = evidence.answerability
+    if evidence.unstated_value:  # "a solid orange one?" where the passages name blue, yellow and red lights
+        return Decision("escalate", "no_evidence", f"answerability {score:.2f}; {evidence.unstated_value}")
     if score >= settings.answer_threshold and evidence.hits:
         return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")
     if evidence.exact_identifier and evidence.hits:  # an exact key the score underrates (chat.judge)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from chat.inputs import NormalisedTurn
 from chat.judge import judge_for
+from chat.values import unstated_value
 from generation.protocol import Passage
 from kb.runtime import Runtime
 from kb.search import RetrievalQuery, candidate_sentence_vectors, chunk_bodies, retrieve, snippet
@@ -33,6 +34,7 @@ from retrieval.protocol import Hit
 
 GRAPH_CANDIDATES = 20
 PASSAGES = 5
+UNSTATED_DEPTH = 3  # the passages a named value must appear in (the answerability features read as many)
 HISTORY = DEFAULT_HISTORY
 
 
@@ -51,6 +53,7 @@ class Evidence:
     timings_ms: dict[str, float] = field(default_factory=dict)
     unclear: str | None = None  # what the question leaves open ("the fast food chain"), when underspecified
     exact_identifier: bool = False  # the best passage states the error code / model number the turn names
+    unstated_value: str | None = None  # a colour the turn names and the best passages do not (chat.values)
 
     def passages(self, limit: int = PASSAGES, margin: float | None = None) -> list[Passage]:
         """The best ``limit`` hits as numbered passages; with ``margin``, only those whose score is within
@@ -167,6 +170,7 @@ def gather_evidence(
         unclear=scored.unclear,
         out_of_scope=scored.out_of_scope,
         exact_identifier=scored.exact_identifier,
+        unstated_value=unstated_value(norm.words, [h.text for h in scored.hits[:UNSTATED_DEPTH]]),
         bodies=bodies,
         history=[(role, text) for role, text in history],
         focus_values=[f.value for f in context.focus[:4]],

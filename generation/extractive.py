@@ -61,7 +61,7 @@ class ExtractiveConfig:
     # A how-to question whose best sentence is an item of a list of steps gets the items after it too, up to
     # this many sentences in all: "Hold the Clean and Home buttons ..." is the step a customer cannot skip. So
     # does the entry of an error code the question names (its meaning, then its remedy).
-    max_steps: int = 5
+    max_steps: int = 8
     keep_ratio: float = 0.3  # a further sentence must score this share of the best one ...
     # ... or, in a how-to whose best sentence is no step, this share for a step of a list in the same document:
     # the introduction ("A guest network gives visitors ...") takes the question's rare words, the steps under
@@ -235,9 +235,9 @@ class ExtractiveGenerator:
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
             picked = _entry(candidates, first, error_codes, limit)
         elif steps:  # the list from its first step, when the best one is among the first ``limit``
-            start = _list_start(candidates, first)
-            start = start if first.position - start.position < limit else first
-            picked = _continuing(candidates, start, limit - 1, True)[:limit]
+            picked = _continuing(candidates, _list_start(candidates, first), limit - 1, True)[:limit]
+            if first not in picked:
+                picked = _continuing(candidates, first, limit - 1, True)[:limit]
         else:
             picked = _continuing(candidates, first, config.continuation)[:limit]
         for index in order[1:]:
@@ -345,18 +345,35 @@ def _continuing(
 ) -> list[Candidate]:
     """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap): a
     manual's answer is a step and what follows it, an error code's meaning and its remedy. With
-    ``across_items``, the list items after it join too, until one starts another code's entry ("- E21: ...")."""
+    ``across_items``, the list items after it join too, until one starts another code's entry ("- E21: ..."),
+    also across the edge into the document's next chunk when that is among the passages (chunking splits long
+    lists: "1. Turn off your modem" and "3. Plug the main router into power" stood in different chunks)."""
     run = [first]
-    for candidate in candidates:
-        if len(run) > limit:
-            break
+    while len(run) <= limit and (candidate := _next_sentence(candidates, run[-1])) is not None:
         last = run[-1]
-        if (candidate.passage, candidate.position) != (last.passage, last.position + 1):
-            continue
-        next_item = across_items and last.listed and candidate.listed and candidate.line == last.line + 1
-        if candidate.line == last.line or (next_item and candidate.error_codes <= first.error_codes):
-            run.append(candidate)
+        crossing = candidate.passage != last.passage
+        next_item = across_items and last.listed and candidate.listed and (crossing or candidate.line == last.line + 1)
+        if not (
+            (not crossing and candidate.line == last.line) or (next_item and candidate.error_codes <= first.error_codes)
+        ):
+            break
+        run.append(candidate)
     return run
+
+
+def _next_sentence(candidates: Sequence[Candidate], last: Candidate) -> Candidate | None:
+    """The quotable sentence after ``last`` in its passage, or, when ``last`` ends its passage, the first of the
+    document's next chunk (by ordinal) when that is among the passages; None at a gap."""
+    following = [c for c in candidates if c.passage == last.passage and c.position > last.position]
+    if following:
+        after = min(following, key=lambda c: c.position)
+        return after if after.position == last.position + 1 else None
+    if last.ordinal is None:
+        return None
+    return next(
+        (c for c in candidates if c.document == last.document and c.ordinal == last.ordinal + 1 and c.position == 0),
+        None,
+    )
 
 
 def _entry(
@@ -400,12 +417,26 @@ def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -
 
 
 def _list_start(candidates: Sequence[Candidate], item: Candidate) -> Candidate:
-    """The first step of ``item``'s list: the items on the lines right before it in its passage."""
+    """The first step of ``item``'s list: the items on the lines right before it in its passage and, where its
+    list opens the passage, at the end of the document's previous chunk when that is among the passages."""
     by_line = {(c.passage, c.line): c for c in reversed(candidates)}  # each line's first sentence
     start = item
-    while (previous := by_line.get((start.passage, start.line - 1))) is not None and previous.listed:
+    while (previous := by_line.get((start.passage, start.line - 1)) or _chunk_before(candidates, start)) is not None:
+        if not previous.listed:
+            break
         start = previous
     return start
+
+
+def _chunk_before(candidates: Sequence[Candidate], start: Candidate) -> Candidate | None:
+    """The first sentence of the last line of the chunk before ``start``'s, when ``start`` opens its passage."""
+    if start.ordinal is None or start.position != 0:
+        return None
+    before = [c for c in candidates if c.document == start.document and c.ordinal == start.ordinal - 1]
+    if not before:
+        return None
+    last_line = max(c.line for c in before)
+    return min((c for c in before if c.line == last_line), key=lambda c: c.position)
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from retrieval.text_features import without_frame
+from retrieval.text_features import phrasal_compound, without_frame
 
 
 def _word_set(listing: str) -> frozenset[str]:
@@ -141,8 +141,25 @@ def stem(word: str) -> str:
 
 
 def content_terms(text: str) -> list[str]:
-    """Stemmed words of ``text`` with stopwords and one-letter tokens removed, in order (duplicates kept)."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    """Stemmed words of ``text`` with stopwords and one-letter tokens removed, in order (duplicates kept).
+
+    A verb and its particle count as the one word a manual writes ("set up", "sets it up" and "setting up"
+    are all "setup"; "log in" is "login"), so the question's verb meets the manual's noun, and "set" alone
+    (in "set the provider's router to bridge mode") does not stand in for it.
+    """
+    tokens = words(text)
+    terms = []
+    skip = set()
+    for i, word in enumerate(tokens):
+        if i in skip:
+            continue
+        compound = phrasal_compound(tokens, i)
+        if compound is not None:
+            terms.append(compound[0])
+            skip.add(compound[1])
+        elif word not in STOPWORDS and len(word) > 1:
+            terms.append(stem(word))
+    return terms
 
 
 def question_terms(question: str) -> list[str]:

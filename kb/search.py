@@ -26,6 +26,7 @@ from kb.text_vectors import TEXT_VECTORS
 from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
 from retrieval.rerank import EvidenceReranker, default_weights
+from retrieval.text_features import phrasal_compounds
 
 SNIPPET_CHARS = 320
 # Candidates the reranker looks at (their sentence vectors are read from the chunk rows); 12 covers recall@10,
@@ -74,7 +75,9 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
     if text:
         vector = TEXT_VECTORS.get(embedder, [text])[0]
         ranked["dense"] = store.search(workspace_id, "dense", vector, depth)
-        ranked["sparse"] = store.search(workspace_id, "sparse", text, depth)
+        # "set up" also asks BM25 for the "Setup" a manual's heading writes as one word
+        sparse_text = " ".join([text, *phrasal_compounds(text)])
+        ranked["sparse"] = store.search(workspace_id, "sparse", sparse_text, depth)
     if query.image is not None:
         image_vectors = embedder.embed_images([query.image], [query.ocr_text])
         ranked["visual"] = store.search(workspace_id, "visual", image_vectors.visual[0], depth, modalities=["image"])

@@ -82,3 +82,37 @@ def test_a_misspelt_question_is_searched_with_the_words_it_stands_for(router_wor
     assert world.read(customer)["messages"][0]["text"] == typed
     thanks = world.ask(customer, "cheers")
     assert thanks["decision"] == "clarify" and thanks["reply"].startswith("You're welcome"), thanks
+
+
+def test_a_set_up_question_gets_every_step_of_a_list_split_across_chunks(router_world: ChatWorld) -> None:
+    """ "set up" found no "Setup steps" (BM25 and the sentence terms saw "set", which the FAQ's "set the provider's
+    router to bridge mode" has: that was the answer); then the eight steps stood in three chunks and the answer
+    took five of them, the second and the sixth missing."""
+    turn = router_world.ask(router_world.start(), "How do I set up my Meshly M3?")
+    assert turn["decision"] == "answer", turn
+    assert set(router_world.cited_files(turn)) == {"quick-start.md"}, turn
+    steps = [
+        "Turn off your modem",
+        "Connect the yellow Ethernet cable",
+        "Plug the main router into power",
+        "Wait about two minutes",
+        "Download the Meshly app",
+        'tap "Add system"',
+        "Choose a network name",
+        "When the LED turns solid blue",
+    ]
+    positions = [turn["answer"].find(step) for step in steps]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), turn["answer"]
+
+
+def test_a_colour_the_knowledge_base_does_not_name_is_not_answered_with_another(router_world: ChatWorld) -> None:
+    """The LED page names blue, yellow and red; "and a solid orange one?" was answered "Solid blue: online and
+    working normally." at answerability 0.89 (the conversation's words are all there)."""
+    world = router_world
+    customer = world.start()
+    red = world.ask(customer, "What does a blinking red light mean?")
+    assert red["decision"] == "answer" and "Blinking red: there is a problem" in red["answer"], red
+    orange = world.ask(customer, "and a solid orange one?")
+    assert (orange["decision"], orange["escalation_reason"]) == ("escalate", "no_evidence"), orange
+    staff = world.read_as_agent(customer.id)["messages"][-1]
+    assert "orange" in staff["decision_detail"], staff

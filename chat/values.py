@@ -1,0 +1,37 @@
+"""A value of a closed class (a colour) that the customer names and the evidence does not.
+
+"And a solid orange one?" after a question about the LED: the passages list blue, yellow and red lights, the
+conversation's words are all there, so answerability is high, and the best sentence was "Solid blue: online and
+working normally." (an answer about a neighbouring value, given with confidence). When the turn names members
+of a class, the best passages name other members of it and none of those the turn names, the knowledge base
+says nothing about that value: the turn is escalated rather than answered about its neighbour.
+
+Colours only: days and months come in ranges ("Monday to Friday" answers "on Sunday?"), colours do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from retrieval.text_features import words
+
+COLOURS = frozenset(
+    "red orange yellow green blue purple violet pink white black grey amber cyan magenta turquoise brown".split()
+)
+_SPELLINGS = {"gray": "grey", "colour": "", "color": ""}
+
+
+def _colours(text: str) -> set[str]:
+    return {_SPELLINGS.get(w, w) for w in words(text)} & COLOURS
+
+
+def unstated_value(said: str, passages: Sequence[str]) -> str | None:
+    """Why the evidence does not answer ``said`` ("orange: the passages name blue, red, yellow"), or None when
+    ``said`` names no colour, the passages name none, or they name one that ``said`` names."""
+    asked = _colours(said)
+    if not asked:
+        return None
+    stated = set().union(*(_colours(p) for p in passages)) if passages else set()
+    if not stated or asked & stated:
+        return None
+    return f"{', '.join(sorted(asked))}: the passages name {', '.join(sorted(stated))}"
