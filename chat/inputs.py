@@ -85,10 +85,36 @@ class NormalisedTurn:
         :data:`PHOTO_WORDS_WITH_TEXT` words when the customer also wrote or spoke: "my purifier shows this"
         means the error code on the photo), or the photo's text alone when nobody said anything. The graph
         records the same words and photo text, so an entity read off the photo counts as named here."""
-        if not self.words:
+        return self._with_photo_text(self.words)
+
+    @property
+    def answer_question(self) -> str:
+        """:attr:`question` with the knowledge base's words *in place of* the words it misspells or mishears ("how
+        do i clean the milk frother?" for "how do i clen the milk frohter?"): what an answer's sentences are
+        matched against. Beside each other, the misspelt words, which no passage holds, outweighed the right
+        ones, and no sentence qualified."""
+        typed = _in_place(self.text, self.text_correction)
+        spoken = _in_place(self.spoken, self.correction)
+        return self._with_photo_text(" ".join(part for part in (typed, spoken) if part))
+
+    def _with_photo_text(self, words: str) -> str:
+        if not words:
             return self.ocr_text
         read = self.ocr_text.split()[:PHOTO_WORDS_WITH_TEXT]
-        return " ".join([self.words, *read])
+        return " ".join([words, *read])
+
+
+def _in_place(text: str, correction: Correction | None) -> str:
+    """``text`` with each change of ``correction`` made in place, in order."""
+    if correction is None:
+        return text
+    done, rest = "", text
+    for heard, known in correction.changes:
+        at = rest.find(heard)
+        if at < 0:
+            continue
+        done, rest = done + rest[:at] + known, rest[at + len(heard) :]
+    return done + rest
 
 
 def normalise(

@@ -47,7 +47,10 @@ _GREETING = re.compile(
 )
 _THANKS = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|great|perfect|cool|awesome)[\s,!.]*)?(?:thanks?(?:\s+you)?|thank\s+you(?:\s+so\s+much)?|"
-    r"cheers|ty|that\s+(?:helped|worked|solved\s+it))\b[\s!.,]*(?:(?:so\s+)?much|a\s+lot)?[\s!.]*$",
+    r"cheers|ty|that\s+(?:helped|worked|solved\s+it))\b[\s!.,]*(?:(?:so\s+)?much|a\s+lot)?[\s!.,]*"
+    # a closing after the thanks: "thanks, that's all" was searched, and the last answer given again
+    r"(?:(?:that'?s\s+(?:all|it|everything)|that\s+is\s+all|bye|goodbye|have\s+a\s+(?:nice|good|great)\s+day)"
+    r"(?:\s+(?:for\s+now|then))?[\s!.,]*)?$",
     re.IGNORECASE,
 )
 

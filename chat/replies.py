@@ -85,7 +85,7 @@ def answer_turn(
     generator can. False when the generator could not ground a single sentence."""
     passages = evidence.passages(margin=runtime.settings.answer_passage_margin)
     request = GenerationRequest(
-        question=norm.question,
+        question=norm.answer_question,
         history=evidence.history,
         passages=passages,
         focus_entities=evidence.focus_values,

@@ -303,6 +303,37 @@ def _unknown(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> b
     )
 
 
+# The words a question is framed with, beside the function words: a customer's "waht does E-09 meen" got "wait"
+# and "menu" offered (the knowledge base's nearest words), which then outweighed the error code.
+# (Four letters or more, and not "get" or "the": "gest" is the guest network's.)
+_QUESTION_WORDS = frozenset(
+    "what which where when there their these those should could would does doesnt didnt dont isnt wont cant have "
+    "mean means meaning please thanks thank help need work works hello about".split()
+)
+
+
+def intended_question_word(word: str) -> str | None:
+    """The function or frame word ``word`` (4 letters or more, lower case) misspells by one letter changed,
+    added, dropped or swapped ("waht" -> "what", "meen" -> "mean"), if any: then no word of the knowledge base
+    is meant, and the question reads right with it ("what does E-09 mean" is a question about E-09 alone)."""
+    if len(word) < 4 or word in _QUESTION_WORDS:
+        return None
+    return next((w for w in sorted(_QUESTION_WORDS) if abs(len(word) - len(w)) <= 1 and _one_edit(word, w)), None)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion or adjacent swap."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return len(diff) == 1 or swapped
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1 :]
+
+
 def is_common(word: str) -> bool:
     """``word`` is a common English word, or one with an "-s", "-es", "-ed", "-d" or "-ing" ending ("means")."""
     plain = _plain(word)
@@ -362,7 +393,14 @@ def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig 
     changes: list[tuple[str, str]] = []
     last, i = 0, 0
     while i < len(words):
-        offer = _offer(text, words, i, vocabulary, config) if _unknown(words[i].group(), vocabulary, config) else None
+        heard = words[i].group()
+        meant = intended_question_word(heard.lower()) if _unknown(heard, vocabulary, config) else None
+        if meant is not None:  # always in place: "waht" beside "what" would still read as a word no passage has
+            changes.append((heard, meant))
+            parts.append(f"{text[last : words[i].start()]}{meant}")
+            last, i = words[i].end(), i + 1
+            continue
+        offer = _offer(text, words, i, vocabulary, config) if _unknown(heard, vocabulary, config) else None
         if offer is None or words[offer[0]].start() < last:
             i += 1
             continue

@@ -66,3 +66,19 @@ def test_questions_about_parts_and_care_are_not_sensitive(text: str) -> None:
 )
 def test_a_complaint_that_names_nothing(text: str, vague: bool) -> None:
     assert is_vague_complaint(text) is vague
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("thanks, that's all", "thanks"),  # was searched, and the last answer given again
+        ("Thanks! That is all for now.", "thanks"),
+        ("thank you so much, bye", "thanks"),
+        ("thanks a lot, have a nice day", "thanks"),
+        ("ok thanks", "thanks"),
+        ("thanks, but how do I descale it?", "none"),  # a question after the thanks is a question
+        ("that's all I know about the error", "none"),
+    ],
+)
+def test_thanks_with_a_closing_is_small_talk(text: str, kind: str) -> None:
+    assert screen(text).kind == kind

@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from chat.inputs import TurnInput, normalise
-from chat.vocabulary import CorrectionConfig, KbVocabulary, correct_words, edit_distance, is_common, sound_key
+from chat.inputs import NormalisedTurn, TurnInput, normalise
+from chat.vocabulary import (
+    Correction,
+    CorrectionConfig,
+    KbVocabulary,
+    correct_words,
+    edit_distance,
+    intended_question_word,
+    is_common,
+    sound_key,
+)
 from chat.workspace_vocabulary import VocabularyCache
 from core.db import make_engine
 from core.media import AudioClip, Transcript
@@ -219,3 +228,22 @@ def test_the_correction_can_be_switched_off(tmp_path: Path, vocabulary: KbVocabu
     runtime = _runtime(tmp_path, "activate big speed", voice_vocabulary=False)
     norm = normalise(runtime, TurnInput(audio=tone_wav(1.0)), vocabulary=lambda: vocabulary)
     assert norm.correction is None and norm.words == "activate big speed"
+
+
+def test_a_misspelt_question_word_is_put_right_in_place(vocabulary: KbVocabulary) -> None:
+    """ "waht does E-09 meen" got the knowledge base's "wait" and "menu" offered, which outweighed the code."""
+    corrected = correct_words("waht does the Bixby buton meen", vocabulary)
+    assert corrected.text.startswith("what does the Bixby") and corrected.text.endswith(" mean"), corrected
+    assert ("waht", "what") in corrected.changes and ("meen", "mean") in corrected.changes
+    assert intended_question_word("wich") == "which" and intended_question_word("shoud") == "should"
+    # not a knowledge-base word's misspelling, nor a short one: "gest" is the guest network's
+    assert intended_question_word("gest") is None and intended_question_word("privacy") is None
+
+
+def test_the_answer_is_matched_with_the_corrections_in_place() -> None:
+    typed = "how do i clen the milk frohter?"
+    offered = Correction("how do i clen clean the milk frohter frother?", (("clen", "clean"), ("frohter", "frother")))
+    turn = NormalisedTurn(text=typed, text_correction=offered)
+    assert turn.question == offered.text  # searched with both: a wrong offer costs little there
+    assert turn.answer_question == "how do i clean the milk frother?"
+    assert NormalisedTurn(text=typed).answer_question == typed

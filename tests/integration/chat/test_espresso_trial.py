@@ -1,0 +1,50 @@
+"""A trial customer's espresso-machine knowledge base (``tests/fixtures/brewa``), asked what the trial found
+answered badly: each test failed before the change it names.
+
+Real milvus-lite, SQLite, embedder and the default generator, through the HTTP API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.chat.chatworld import ChatWorld, KbFile
+from tests.integration.chat.conftest import MakeChatWorld
+
+pytestmark = pytest.mark.integration
+
+BREWA = Path(__file__).parents[2] / "fixtures" / "brewa"
+KB: list[KbFile] = [(path.name, path.read_bytes()) for path in sorted(BREWA.glob("*.md"))]
+
+
+@pytest.fixture(scope="module")
+def espresso_world(make_chat_world: MakeChatWorld) -> ChatWorld:
+    return make_chat_world(KB)
+
+
+def test_a_misspelt_how_to_is_answered_from_the_right_section(espresso_world: ChatWorld) -> None:
+    """Escalated with "no sentence of the retrieved passages answers it" although the frother's cleaning steps
+    ranked first: the answer was matched against "clen" and "frohter" beside "clean" and "frother", and the
+    misspellings, which no passage holds, outweighed every sentence's words."""
+    turn = espresso_world.ask(espresso_world.start(), "how do i clen the milk frohter?")
+    assert turn["decision"] == "answer", turn
+    assert espresso_world.cited_files(turn)[0] == "04-milk-frother.md", turn
+    assert "Rinse all three parts under warm running water" in turn["answer"], turn
+
+
+def test_misspelt_question_words_are_read_as_the_words_meant(espresso_world: ChatWorld) -> None:
+    """ "waht does E-09 meen" was searched as "waht wait does E-09 meen menu" and escalated at 0.41."""
+    turn = espresso_world.ask(espresso_world.start(), "waht does E-09 meen")
+    assert turn["decision"] == "answer", turn
+    assert "E-09" in turn["answer"] and "filter" in turn["answer"], turn
+
+
+def test_thanks_with_a_closing_after_an_answer_is_not_answered_again(espresso_world: ChatWorld) -> None:
+    world = espresso_world
+    customer = world.start()
+    first = world.ask(customer, "Does the descaling program also clean the steam wand?")
+    assert first["decision"] == "answer", first
+    closing = world.ask(customer, "thanks, that's all")
+    assert closing["decision"] == "clarify" and not closing["citations"], closing
