@@ -12,8 +12,9 @@ from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
 from core.ids import new_id
 from core.models import Conversation, Message
+from generation.answer_types import asked_type, states
 from generation.guardrails import assemble_answer, quotable_text
-from generation.protocol import Answer, GenerationRequest, Generator, SentenceStreamer
+from generation.protocol import Answer, GenerationRequest, Generator, Passage, SentenceStreamer
 from kb.runtime import Runtime
 from kb.search import snippet
 from kg.followup import DEFINITE_DETERMINERS
@@ -83,7 +84,7 @@ def answer_turn(
 ) -> bool:
     """Generate the answer into ``message`` (text and citations); stream it as ``delta`` events when the
     generator can. False when the generator could not ground a single sentence."""
-    passages = evidence.passages(margin=runtime.settings.answer_passage_margin)
+    passages = _answer_passages(evidence, norm.answer_question, runtime.settings.answer_passage_margin)
     request = GenerationRequest(
         question=norm.answer_question,
         history=evidence.history,
@@ -122,3 +123,14 @@ def _without_determiner(phrase: str) -> str:
     """ "the fast food chain" -> "fast food chain" (the reply supplies its own "which")."""
     first, _, rest = phrase.partition(" ")
     return rest if rest and first.lower() in DEFINITE_DETERMINERS else phrase
+
+
+def _answer_passages(evidence: Evidence, question: str, margin: float) -> list[Passage]:
+    """The passages within ``margin`` of the best; all of the best few when the question asks for a kind of fact
+    (:mod:`generation.answer_types`) that none of those states: "and how much power does it use?" after the
+    loudness answer had only the loudness passage within the margin, "The machine uses 1450 W ..." the next one."""
+    close = evidence.passages(margin=margin)
+    kind = asked_type(question)
+    if kind is None or any(states(kind, p.text) for p in close):
+        return close
+    return evidence.passages()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generation.answer_types import AnswerType, asked_type, states
 from generation.candidates import IMPERATIVE, Candidate, quotable_sentences
 from generation.guardrails import (
     EMPTY_ANSWER,
@@ -78,6 +79,12 @@ class ExtractiveConfig:
     # A sentence that states the error code the question names ("E-12 means ...", "To fix E-12: ...") over one
     # under that code's heading that does not ("Hair or string is usually wrapped around it.").
     code_boost: float = 2.0
+    # A sentence that states the kind of fact the question asks for (a frequency for "how often", a duration for
+    # "how long", a measurement, a price: :mod:`generation.answer_types`) over one that only shares its words:
+    # "and how often should I do that?" repeated the descaling steps beside "about every 6 weeks".
+    answer_type_boost: float = 2.0
+    # ... and the best such sentence answers first when it scores at least this share of the best sentence.
+    answer_type_floor: float = 0.1
     # Weight of a question word that names the passages' common subject (a word in all their titles:
     # "BrewMaster"): it says what they are all about, not which sentence answers.
     subject_weight: float = 0.3
@@ -132,7 +139,10 @@ class ExtractiveGenerator:
             asked_terms - subject,
             steps_for,
             error_code_norms(request.question),
+            asked_type(request.question),
         )
+        # A sentence that introduces what follows ("The warranty does not cover:") says nothing without it.
+        picked = [c for c in picked if not c.text.endswith(":") or _next_sentence(candidates, c) in picked]
         picked.sort(key=_reading_order(picked))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
         return assemble_answer(sentences, self.config.max_chars)
@@ -205,6 +215,7 @@ class ExtractiveGenerator:
         asked: frozenset[str] = frozenset(),
         steps_for: frozenset[str] | None = None,
         error_codes: frozenset[str] = frozenset(),
+        kind: AnswerType | None = None,
     ) -> list[Candidate]:
         """The answer's sentences. ``codes``: the codes and model numbers the question names ("E12", "R5"): a
         sentence about other ones only ("... causes error E50") is about something else, however many words it
@@ -218,12 +229,18 @@ class ExtractiveGenerator:
         and its sequel, from another document, must name one of them that the answer does not yet.
         ``steps_for``: a how-to question's words (None for any other question): steps count more, and a list
         item answering it (first, or after an introduction) brings its list, from the first step (up to
-        ``config.max_steps`` sentences)."""
+        ``config.max_steps`` sentences). ``kind``: the kind of fact the question asks for (a frequency, a duration
+        ...: :mod:`generation.answer_types`); sentences stating one count ``config.answer_type_boost`` times more."""
         config = self.config
-        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes)
+        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes, kind)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
+        typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
+        if typed is not None and scores[typed] >= config.answer_type_floor * scores[order[0]]:
+            # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
+            # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
+            order = [typed, *(i for i in order if i != typed)]
         entry = next((i for i in order if error_codes & candidates[i].error_codes), None)
         if entry is not None:  # the named code's own entry answers first, whatever else the question says
             order = [entry, *(i for i in order if i != entry)]
@@ -280,9 +297,10 @@ class ExtractiveGenerator:
         codes: frozenset[str],
         steps_for: frozenset[str] | None,
         error_codes: frozenset[str],
+        kind: AnswerType | None = None,
     ) -> np.ndarray:
-        """Each candidate's score: relevance times its priors (rank, position, steps, code), -1 when it cannot
-        be quoted for this question (see :meth:`_select`)."""
+        """Each candidate's score: relevance times its priors (rank, position, steps, code, the kind of fact
+        asked for), -1 when it cannot be quoted for this question (see :meth:`_select`)."""
         config = self.config
         relevance = config.lexical_weight * lexical
         eligible = own >= config.min_lexical  # the sentence itself must share a word with the question ...
@@ -300,6 +318,8 @@ class ExtractiveGenerator:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
             priors *= np.array([config.code_boost if error_codes & c.error_codes else 1.0 for c in candidates])
+        if kind is not None:
+            priors *= np.array([config.answer_type_boost if states(kind, c.text) else 1.0 for c in candidates])
         return np.where(eligible, relevance * priors, -1.0)
 
 

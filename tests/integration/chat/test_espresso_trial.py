@@ -48,3 +48,25 @@ def test_thanks_with_a_closing_after_an_answer_is_not_answered_again(espresso_wo
     assert first["decision"] == "answer", first
     closing = world.ask(customer, "thanks, that's all")
     assert closing["decision"] == "clarify" and not closing["citations"], closing
+
+
+def test_how_often_after_a_how_to_is_answered_with_the_frequency(espresso_world: ChatWorld) -> None:
+    """ "And how often should I do that?" after the brew unit's cleaning got the rinse step again: the follow-up's
+    own words are a frame, and the conversation's words favour the last answer (generation.answer_types)."""
+    world = espresso_world
+    customer = world.start()
+    assert world.ask(customer, "How do I clean the brew unit?")["decision"] == "answer"
+    turn = world.ask(customer, "And how often should I do that?")
+    assert turn["decision"] == "answer", turn
+    assert "once a week" in turn["answer"], turn
+
+
+def test_how_much_power_after_the_loudness_is_answered_in_watts(espresso_world: ChatWorld) -> None:
+    """The loudness answer's passage was the only one within the answer's score margin, so "1450 W", one passage
+    down, was never read: the loudness was given again."""
+    world = espresso_world
+    customer = world.start()
+    assert "65 dB" in world.ask(customer, "How loud is the machine?")["answer"]
+    turn = world.ask(customer, "and how much power does it use?")
+    assert turn["decision"] == "answer", turn
+    assert "1450 W" in turn["answer"], turn

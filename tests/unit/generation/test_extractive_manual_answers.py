@@ -207,3 +207,34 @@ def test_an_introduction_brings_its_list_from_the_first_step() -> None:
     steps = ["Open the Meshly app", "Switch Guest network on", "Enter a guest network name", "Tap Save."]
     positions = [text.find(step) for step in steps]
     assert all(p >= 0 for p in positions) and positions == sorted(positions), text
+
+
+def test_how_often_is_answered_by_a_frequency_before_the_words_it_shares() -> None:
+    """The follow-up's own words are a frame; the conversation's ("brew unit", and what the last answer said:
+    "dry", "back") made the steps outscore "Clean it once a week." (generation.answer_types)."""
+    steps = chunk(
+        1,
+        "faq",
+        3,
+        "FAQ > How do I clean the brew unit?",
+        "Rinse the brew unit under lukewarm running water, let it dry and push it back in. "
+        "Push the brew unit back in until it clicks and let it dry. Dry the back of the brew unit with a cloth.",
+    )
+    when = chunk(2, "faq", 4, "FAQ > How do I clean the brew unit?", "Clean it once a week.")
+    request = GenerationRequest(
+        question="And how often should I do that?",
+        history=[("customer", "How do I clean the brew unit?"), ("bot", "Rinse the brew unit ...")],
+        passages=[steps, when],
+        focus_entities=["brew unit", "dry", "back"],
+    )
+    text = ExtractiveGenerator().generate(request).text
+    assert "Clean it once a week." in text, text
+
+
+def test_a_sentence_that_introduces_a_list_is_not_quoted_without_it() -> None:
+    passages = [
+        chunk(1, "warranty", 0, "Warranty", "Every Brewa Duo 2 comes with a 2-year warranty from the day you buy it."),
+        chunk(2, "warranty", 4, "Warranty > Exclusions", "The warranty does not cover:"),
+    ]
+    text = answer("How long is the warranty?", passages)
+    assert "2-year warranty" in text and "does not cover" not in text, text
