@@ -30,6 +30,7 @@ from generation.guardrails import (
     assemble_answer,
     screen_request,
 )
+from generation.passage_order import code_entry, continuing, list_start, next_sentence, reading_order
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
 from generation.text import content_terms, question_terms, stem
 from kg.patterns import code_and_model_norms, error_code_norms
@@ -142,8 +143,8 @@ class ExtractiveGenerator:
             asked_type(request.question),
         )
         # A sentence that introduces what follows ("The warranty does not cover:") says nothing without it.
-        picked = [c for c in picked if not c.text.endswith(":") or _next_sentence(candidates, c) in picked]
-        picked.sort(key=_reading_order(picked))
+        picked = [c for c in picked if not c.text.endswith(":") or next_sentence(candidates, c) in picked]
+        picked.sort(key=reading_order(picked))
         sentences = [AnswerSentence(text=c.text, citations=[c.passage]) for c in picked]
         return assemble_answer(sentences, self.config.max_chars)
 
@@ -250,13 +251,13 @@ class ExtractiveGenerator:
         steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
         limit = config.max_steps if steps or on_code else config.max_sentences
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
-            picked = _entry(candidates, first, error_codes, limit)
+            picked = code_entry(candidates, first, error_codes, limit)
         elif steps:  # the list from its first step, when the best one is among the first ``limit``
-            picked = _continuing(candidates, _list_start(candidates, first), limit - 1, True)[:limit]
+            picked = continuing(candidates, list_start(candidates, first), limit - 1, True)[:limit]
             if first not in picked:
-                picked = _continuing(candidates, first, limit - 1, True)[:limit]
+                picked = continuing(candidates, first, limit - 1, True)[:limit]
         else:
-            picked = _continuing(candidates, first, config.continuation)[:limit]
+            picked = continuing(candidates, first, config.continuation)[:limit]
         for index in order[1:]:
             candidate = candidates[index]
             introduced = steps_for is not None and not steps and _introduced(candidate, first, asked)
@@ -272,7 +273,7 @@ class ExtractiveGenerator:
                 # A how-to whose best sentence introduces the steps ("A guest network gives visitors ..."): the
                 # list joins whole, from its first step.
                 steps, limit = True, config.max_steps
-                following = _continuing(candidates, _list_start(candidates, candidate), limit - len(picked) - 1, True)
+                following = continuing(candidates, list_start(candidates, candidate), limit - len(picked) - 1, True)
                 picked += [c for c in following if c not in picked]
             else:
                 picked.append(candidate)
@@ -337,96 +338,10 @@ def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveC
     return config.steps_boost if header or IMPERATIVE.match(text) else 1.0
 
 
-def _reading_order(picked: Sequence[Candidate]) -> Callable[[Candidate], tuple[int, int, int]]:
-    """Sort key for the answer: documents in the order of their best-ranked sentence, and within a document
-    the order its chunks have there (retrieval's rank when the passages do not say): "E-12 means the side
-    brush is stuck." before "To fix E-12: ...", whichever chunk ranked first."""
-    first: dict[str, int] = {}
-    for candidate in sorted(picked, key=lambda c: c.rank):
-        first.setdefault(candidate.document, candidate.rank)
-    # Chunk order only where every picked chunk of the document has one (a rank and an ordinal do not compare).
-    ordered = {c.document for c in picked} - {c.document for c in picked if c.ordinal is None}
-
-    def key(c: Candidate) -> tuple[int, int, int]:
-        within = c.ordinal if c.document in ordered and c.ordinal is not None else c.rank
-        return first[c.document], within, c.position
-
-    return key
-
-
 def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     """Words in the title of every passage (two or more): the product or service they are all about."""
     titles = [frozenset(content_terms(passage.title)) for passage in request.passages]
     return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
-
-
-def _continuing(
-    candidates: Sequence[Candidate], first: Candidate, limit: int, across_items: bool = False
-) -> list[Candidate]:
-    """``first`` and up to ``limit`` quotable sentences right after it in its paragraph (stopping at a gap): a
-    manual's answer is a step and what follows it, an error code's meaning and its remedy. With
-    ``across_items``, the list items after it join too, until one starts another code's entry ("- E21: ..."),
-    also across the edge into the document's next chunk when that is among the passages (chunking splits long
-    lists: "1. Turn off your modem" and "3. Plug the main router into power" stood in different chunks)."""
-    run = [first]
-    while len(run) <= limit and (candidate := _next_sentence(candidates, run[-1])) is not None:
-        last = run[-1]
-        crossing = candidate.passage != last.passage
-        next_item = across_items and last.listed and candidate.listed and (crossing or candidate.line == last.line + 1)
-        if not (
-            (not crossing and candidate.line == last.line) or (next_item and candidate.error_codes <= first.error_codes)
-        ):
-            break
-        run.append(candidate)
-    return run
-
-
-def _next_sentence(candidates: Sequence[Candidate], last: Candidate) -> Candidate | None:
-    """The quotable sentence after ``last`` in its passage, or, when ``last`` ends its passage, the first of the
-    document's next chunk (by ordinal) when that is among the passages; None at a gap."""
-    following = [c for c in candidates if c.passage == last.passage and c.position > last.position]
-    if following:
-        after = min(following, key=lambda c: c.position)
-        return after if after.position == last.position + 1 else None
-    if last.ordinal is None:
-        return None
-    return next(
-        (c for c in candidates if c.document == last.document and c.ordinal == last.ordinal + 1 and c.position == 0),
-        None,
-    )
-
-
-def _entry(
-    candidates: Sequence[Candidate], first: Candidate, error_codes: frozenset[str], limit: int
-) -> list[Candidate]:
-    """The sentences of ``first``'s entry ("- E-21: no internet from the modem. ... Restart the modem ... If E-21
-    stays, contact ..."): its line, in order and however they score (the remedy shares no word with "the app
-    says E-21"), at most ``limit``, ``first`` among them. Chunking may split a long entry: the line that ends the
-    chunk before ``first``'s, or starts the one after, joins when it names the code too. Other sentences that
-    merely mention the code (an FAQ's other answers) are not the entry."""
-
-    lines: dict[int, list[int]] = {}  # each passage's line numbers
-    for c in candidates:
-        lines.setdefault(c.passage, []).append(c.line)
-    first_lines = lines[first.passage]
-
-    def edge(candidate: Candidate) -> bool:
-        if candidate.document != first.document or first.ordinal is None or candidate.ordinal is None:
-            return False
-        own = lines[candidate.passage]
-        after = candidate.ordinal == first.ordinal + 1 and candidate.line == min(own) and first.line == max(first_lines)
-        before = (
-            candidate.ordinal == first.ordinal - 1 and candidate.line == max(own) and first.line == min(first_lines)
-        )
-        return bool(error_codes & candidate.error_codes) and (after or before)
-
-    same = [c for c in candidates if (c.passage, c.line) == (first.passage, first.line) or edge(c)]
-    entry: list[Candidate] = []
-    for candidate in sorted(same, key=_reading_order(same)):
-        if candidate.text not in {c.text for c in entry}:  # chunks that overlap repeat a sentence
-            entry.append(candidate)
-    kept = entry[:limit]
-    return kept if any(c.text == first.text for c in kept) else [*entry[: limit - 1], first]
 
 
 def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -> bool:
@@ -434,29 +349,6 @@ def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -
     question ("Set up the guest network" for "how do I set up a guest network for visitors"): the steps an
     introduction leads to, not another section's list."""
     return candidate.listed and candidate.document == first.document and bool(candidate.heading_terms & asked)
-
-
-def _list_start(candidates: Sequence[Candidate], item: Candidate) -> Candidate:
-    """The first step of ``item``'s list: the items on the lines right before it in its passage and, where its
-    list opens the passage, at the end of the document's previous chunk when that is among the passages."""
-    by_line = {(c.passage, c.line): c for c in reversed(candidates)}  # each line's first sentence
-    start = item
-    while (previous := by_line.get((start.passage, start.line - 1)) or _chunk_before(candidates, start)) is not None:
-        if not previous.listed:
-            break
-        start = previous
-    return start
-
-
-def _chunk_before(candidates: Sequence[Candidate], start: Candidate) -> Candidate | None:
-    """The first sentence of the last line of the chunk before ``start``'s, when ``start`` opens its passage."""
-    if start.ordinal is None or start.position != 0:
-        return None
-    before = [c for c in candidates if c.document == start.document and c.ordinal == start.ordinal - 1]
-    if not before:
-        return None
-    last_line = max(c.line for c in before)
-    return min((c for c in before if c.line == last_line), key=lambda c: c.position)
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
