@@ -86,6 +86,7 @@ class Judge:
         if text and ranked:
             photo = any(IMAGE_LISTS & set(h.ranks) for h in ranked)
             ranked = self.reranker.rerank(text, ranked, keep_order=photo, stored=stored, context=conversation)
+        ranked = code_first(ranked, context)
         row = answerability_features(text, ranked)
         score = self.answerability.score(text, ranked) if ranked else 0.0
         p_under = self.underspecified.score(text, row)
@@ -119,6 +120,39 @@ IDENTIFIER_TYPES = frozenset({"error_code", "model"})
 _ERROR_CODE_FRAME = frozenset(
     stem(w) for w in "fix solve resolve repair clear troubleshoot handle deal error code fault".split()
 )
+
+
+CODE_DEPTH = 5  # how far down a passage stating the error code named is brought to the top
+
+
+def code_first(ranked: Sequence[Hit], context: TurnContext) -> list[Hit]:
+    """``ranked`` with the best of its first :data:`CODE_DEPTH` passages that states every error code the turn
+    names brought to the top: the code is an exact key the text encoder barely reads, and "my screen says E-06"
+    ranked E-06's fix steps, which do not name it, above its entry ("E-06 | Grinder blocked | ..."), so the entry
+    was never checked (:func:`answers_named_identifiers` reads the top passage). Model numbers, which a product's
+    every page names, do not move anything."""
+    named = {code_norm(e.value) for e in context.entities if e.type == "error_code"}
+    hits = list(ranked)
+    if not named:
+        return hits
+    for index, hit in enumerate(hits[:CODE_DEPTH]):
+        if named <= _entries(hit):
+            return [hit, *hits[:index], *hits[index + 1 :]]
+    return hits
+
+
+_LINE_MARKERS = " \t-*•|#>"
+
+
+def _entries(hit: Hit) -> set[str]:
+    """The codes ``hit`` has an entry for: its section's heading names them ("Fixing E-06"), or one of its lines
+    starts with one ("E-06 | Grinder blocked | ...", "- E-21: no internet ..."). A passage that only mentions a
+    code among others ("Many errors, such as E-04, E-06 and E-07, can be fixed at home") has none."""
+    codes = {code_norm(norm) for norm in code_and_model_norms(hit.heading)}
+    for line in hit.text.splitlines():
+        opening = line.lstrip(_LINE_MARKERS)[:12]
+        codes |= {code_norm(norm) for norm in code_and_model_norms(opening) if opening.lower().startswith(norm[:1])}
+    return codes
 
 
 def answers_named_identifiers(question: str, context: TurnContext, ranked: Sequence[Hit]) -> bool:

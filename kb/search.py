@@ -26,7 +26,7 @@ from kb.text_vectors import TEXT_VECTORS
 from retrieval.fusion import first_stage_fusion
 from retrieval.protocol import Hit
 from retrieval.rerank import EvidenceReranker, default_weights
-from retrieval.text_features import phrasal_compounds
+from retrieval.text_features import phrasal_compounds, units_apart
 
 SNIPPET_CHARS = 320
 # Candidates the reranker looks at (their sentence vectors are read from the chunk rows); 12 covers recall@10,
@@ -75,8 +75,8 @@ def retrieve(runtime: Runtime, workspace_id: str, query: RetrievalQuery, k: int)
     if text:
         vector = TEXT_VECTORS.get(embedder, [text])[0]
         ranked["dense"] = store.search(workspace_id, "dense", vector, depth)
-        # "set up" also asks BM25 for the "Setup" a manual's heading writes as one word
-        sparse_text = " ".join([text, *phrasal_compounds(text)])
+        # "set up" also asks BM25 for the "Setup" a manual's heading writes as one word, "110V" for "110 V"
+        sparse_text = " ".join([text, *phrasal_compounds(text), *units_apart(text)])
         ranked["sparse"] = store.search(workspace_id, "sparse", sparse_text, depth)
     if query.image is not None:
         image_vectors = embedder.embed_images([query.image], [query.ocr_text])

@@ -64,6 +64,34 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+# A number written together with its unit ("110V", "5GHz", "1450W") is the number a manual writes apart from it
+# ("110 V"): "Does it work on 110V?" found no "110v" in the FAQ's "Does the machine work with 110 V?".
+_NUMBER_WITH_UNIT = re.compile(
+    r"^(\d+(?:[.,]\d+)?)(v|w|kw|kwh|mah|hz|khz|mhz|ghz|db|ml|l|kg|g|mm|cm|m|gb|mb|tb|mbps|gbps)$"
+)
+
+
+def number_and_unit(word: str) -> tuple[str, str] | None:
+    """("110", "v") for "110v": a lower-case word that is a number with its unit written onto it."""
+    joined = _NUMBER_WITH_UNIT.match(word)
+    return (joined.group(1), joined.group(2)) if joined else None
+
+
+def terms_of(word: str) -> tuple[str, ...]:
+    """The terms a lower-case word counts as: its stem, or its number and unit when they are written together
+    ("110v" -> "110"; "5ghz" -> "5", "ghz": a one-letter unit is no term, as "V" in "110 V" is none)."""
+    joined = _NUMBER_WITH_UNIT.match(word)
+    if joined is None:
+        return (stem(word),)
+    number, unit = joined.groups()
+    return (number, unit) if len(unit) > 1 else (number,)
+
+
+def units_apart(text: str) -> list[str]:
+    """The numbers of ``text`` written together with their unit, written apart ("110V" -> "110 V"), for BM25."""
+    return [f"{m.group(1)} {m.group(2)}" for m in map(_NUMBER_WITH_UNIT.match, words(text)) if m]
+
+
 # Words that make a question's frame, not its subject: "how long" asks for a duration whatever it is about,
 # "what does E40 mean" for a meaning, "it shows this" or "it shows E12" points at a photo or a display. Dropped
 # only in that frame ("a long press" keeps "long", "show the clock" keeps "show").
@@ -96,7 +124,8 @@ def content_terms(text: str) -> list[str]:
     for index, word in enumerate(tokens):
         if word in STOP_WORDS or (len(word) <= 1 and not word.isdigit()) or index in frame:
             continue
-        seen.setdefault(stem(word), None)
+        for found in terms_of(word):
+            seen.setdefault(found, None)
     for compound in phrasal_compounds(text):  # beside the verb: "set" still meets "set the time"
         seen.setdefault(compound, None)
     return list(seen)
@@ -181,7 +210,7 @@ def _owned_device(written: list[str], verb: int) -> list[int]:
 
 def term_set(text: str) -> set[str]:
     """The stems of every word of ``text``, and the one-word forms of its phrasal verbs ("set up" adds "setup")."""
-    return {stem(w) for w in words(text)} | set(phrasal_compounds(text))
+    return {t for w in words(text) for t in terms_of(w)} | set(phrasal_compounds(text))
 
 
 # Verbs whose particle makes the noun a manual writes as one word: a customer asks how to "set up" what the

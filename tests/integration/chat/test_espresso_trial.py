@@ -70,3 +70,10 @@ def test_how_much_power_after_the_loudness_is_answered_in_watts(espresso_world: 
     turn = world.ask(customer, "and how much power does it use?")
     assert turn["decision"] == "answer", turn
     assert "1450 W" in turn["answer"], turn
+
+
+def test_a_number_written_with_its_unit_finds_the_manual_s_number(espresso_world: ChatWorld) -> None:
+    """ "5GHz" met no "5 GHz" (the manual writes the unit apart): the turn escalated at 0.71."""
+    turn = espresso_world.ask(espresso_world.start(), "The machine doesn't show up on my 5GHz wifi")
+    assert turn["decision"] == "answer", turn
+    assert turn["answer"].startswith("The machine cannot connect to 5 GHz networks."), turn

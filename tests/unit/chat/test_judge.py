@@ -15,7 +15,7 @@ import numpy as np
 from chat.decide import decide
 from chat.evidence import Evidence
 from chat.inputs import NormalisedTurn
-from chat.judge import Judge
+from chat.judge import Judge, code_first
 from chat.policy import PolicyVerdict
 from chat.replies import canned_reply
 from chat.vocabulary import Correction
@@ -197,3 +197,15 @@ def test_a_code_the_knowledge_base_lacks_or_a_question_it_half_covers_is_not_exa
     assert not STRICT.assess("Is E40 covered by the warranty?", CODES, {}, naming("E40")).exact_identifier
     # No code named: the wording alone never makes a passage exact.
     assert not STRICT.assess("What does the heating element do?", CODES, {}, CONTEXT).exact_identifier
+
+
+def test_a_passage_with_the_named_codes_entry_is_read_first_but_not_one_that_mentions_it() -> None:
+    """ "my screen says E-06" ranked E-06's fix steps (which do not name it) and the warranty's "Many errors, such
+    as E-04, E-06 and E-07, can be fixed at home" above the code table's row."""
+    steps = hit("steps", "- Switch the machine off and unplug it.\n- Remove all beans from the hopper.", 3.0, {})
+    mention = hit("warranty", "Many errors, such as E-04, E-06 and E-07, can be fixed at home.", 2.0, {})
+    table = "| E-04 | Water tank empty | Refill it. |\n| E-06 | Grinder blocked | Empty the hopper. |"
+    row = hit("table", table, 1.0, {})
+    assert [h.chunk_id for h in code_first([steps, mention, row], naming("E-06"))] == ["table", "steps", "warranty"]
+    assert [h.chunk_id for h in code_first([steps, mention], naming("E-06"))] == ["steps", "warranty"]
+    assert [h.chunk_id for h in code_first([steps, row], CONTEXT)] == ["steps", "table"]  # no code named

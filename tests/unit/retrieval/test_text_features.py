@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from retrieval.text_features import content_terms, coverage, split_sentences, stem, term_set, without_frame
+from retrieval.text_features import (
+    content_terms,
+    coverage,
+    split_sentences,
+    stem,
+    term_set,
+    units_apart,
+    without_frame,
+)
 
 
 def test_content_terms_drop_question_boilerplate_and_meet_word_forms() -> None:
@@ -63,3 +71,12 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
 def test_off_is_what_a_question_is_about() -> None:
     assert content_terms("How do I turn it off again?") == ["turn", "off"]
     assert content_terms("How do I turn it on?") == ["turn"]
+
+
+def test_a_number_written_with_its_unit_is_the_number_a_manual_writes_apart() -> None:
+    """ "Does it work on 110V?" found no "110v" in the FAQ's "Does the machine work with 110 V?"."""
+    assert "110" in content_terms("Does it work on 110V?")
+    assert "110" in term_set("Does the machine work with 110 V?")
+    assert {"5", "ghz"} <= set(content_terms("it doesn't show up on my 5GHz wifi"))
+    assert units_apart("Does it work on 110V or 5GHz?") == ["110 v", "5 ghz"]
+    assert content_terms("What does E40 mean?") == ["e40"]  # a code is a letter then digits: not a unit
