@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -57,7 +58,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm_up:
             # Load models off the event loop (uvicorn serves requests once this finishes; /readyz then checks deps).
-            await asyncio.to_thread(runtime.warm_up)
+            await asyncio.to_thread(partial(runtime.warm_up, generator=True))
         yield
         runtime.close()
 

@@ -51,7 +51,7 @@ def decide(
     if evidence is None:
         return Decision("clarify", "no_speech", "the voice note held no words")
     score = evidence.answerability
-    if evidence.unstated_value:  # "a solid orange one?" where the passages name blue, yellow and red lights
+    if evidence.unstated_value and not evidence.exact_identifier:  # "a solid orange one?": blue, yellow, red lights
         return Decision("escalate", "no_evidence", f"answerability {score:.2f}; {evidence.unstated_value}")
     if score >= settings.answer_threshold and evidence.hits:
         return Decision("answer", None, f"answerability {score:.2f} >= {settings.answer_threshold:.2f}")

@@ -16,6 +16,7 @@ the chunks (``chunks.sentence_vectors``). Only a chunk indexed before they exist
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -142,6 +143,7 @@ def code_first(ranked: Sequence[Hit], context: TurnContext) -> list[Hit]:
 
 
 _LINE_MARKERS = " \t-*•|#>"
+_FIRST_WORD = re.compile(r"[\s|:,;(]+")
 
 
 def _entries(hit: Hit) -> set[str]:
@@ -150,8 +152,8 @@ def _entries(hit: Hit) -> set[str]:
     code among others ("Many errors, such as E-04, E-06 and E-07, can be fixed at home") has none."""
     codes = {code_norm(norm) for norm in code_and_model_norms(hit.heading)}
     for line in hit.text.splitlines():
-        opening = line.lstrip(_LINE_MARKERS)[:12]
-        codes |= {code_norm(norm) for norm in code_and_model_norms(opening) if opening.lower().startswith(norm[:1])}
+        first_word = _FIRST_WORD.split(line.lstrip(_LINE_MARKERS), maxsplit=1)[0]
+        codes |= {code_norm(norm) for norm in code_and_model_norms(first_word)}
     return codes
 
 

@@ -55,6 +55,8 @@ _THANKS = re.compile(
 )
 
 
+_PUNCTUATION_RUN = re.compile(r"[\s!.,]{2,}")
+
 # What a complaint that names nothing is made of ("It's not working", "it doesnt work anymore", "still broken"):
 # with no other word, there is nothing to search for, only something to ask.
 _COMPLAINT_WORDS = frozenset(
@@ -107,6 +109,8 @@ def screen(text: str) -> PolicyVerdict:
         return PolicyVerdict("escalate", "sensitive", f"sensitive subject: {topic.replace('_', ' ')}")
     if _GREETING.match(text):
         return PolicyVerdict("greeting")
-    if _THANKS.match(text):
+    # Runs of spaces and punctuation as one: the pattern's optional runs would otherwise try every split of a
+    # long one (a 4,000-character message took 0.9 s).
+    if _THANKS.match(_PUNCTUATION_RUN.sub(lambda run: run.group()[0], text)):
         return PolicyVerdict("thanks")
     return PolicyVerdict("none")

@@ -1,4 +1,4 @@
-"""A value of a closed class (a colour) that the customer names and the evidence does not.
+"""A value of a closed class (a light's colour) that the customer names and the evidence does not.
 
 "And a solid orange one?" after a question about the LED: the passages list blue, yellow and red lights, the
 conversation's words are all there, so answerability is high, and the best sentence was "Solid blue: online and
@@ -15,21 +15,25 @@ from collections.abc import Sequence
 
 from retrieval.text_features import words
 
-COLOURS = frozenset(
-    "red orange yellow green blue purple violet pink white black grey amber cyan magenta turquoise brown".split()
+COLOURS = frozenset("red orange yellow green blue purple pink white black grey cyan magenta turquoise brown".split())
+_SAME = {"gray": "grey", "amber": "orange", "violet": "purple"}
+# The turn must be about a light: "The display stays black" or "white vinegar" name a colour, not a light's.
+_LIGHTS = frozenset(
+    "light lights led leds lamp indicator symbol icon ring blink blinks blinking flash flashes flashing glow glows "
+    "glowing pulse pulses pulsing solid lit".split()
 )
-_SPELLINGS = {"gray": "grey", "colour": "", "color": ""}
 
 
 def _colours(text: str) -> set[str]:
-    return {_SPELLINGS.get(w, w) for w in words(text)} & COLOURS
+    return {_SAME.get(w, w) for w in words(text)} & COLOURS
 
 
 def unstated_value(said: str, passages: Sequence[str]) -> str | None:
     """Why the evidence does not answer ``said`` ("orange: the passages name blue, red, yellow"), or None when
-    ``said`` names no colour, the passages name none, or they name one that ``said`` names."""
+    ``said`` names no light's colour (a colour and a word for a light: "solid", "blinks", "LED"), the passages
+    name none, or they name one that ``said`` names ("amber" is orange, "gray" grey)."""
     asked = _colours(said)
-    if not asked:
+    if not asked or not _LIGHTS & set(words(said)):
         return None
     stated = set().union(*(_colours(p) for p in passages)) if passages else set()
     if not stated or asked & stated:

@@ -305,20 +305,22 @@ def _unknown(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> b
 
 # The words a question is framed with, beside the function words: a customer's "waht does E-09 meen" got "wait"
 # and "menu" offered (the knowledge base's nearest words), which then outweighed the error code.
-# (Four letters or more, and not "get" or "the": "gest" is the guest network's.)
+# Four letters or more ("gest" is the guest network's, not "get"), and none a word is one letter from ("does":
+# "dose", "goes"; "thank": "tank"; "need": "feed"; "those": "hose"; "work": "worn").
 _QUESTION_WORDS = frozenset(
-    "what which where when there their these those should could would does doesnt didnt dont isnt wont cant have "
-    "mean means meaning please thanks thank help need work works hello about".split()
+    "what which where when there their should could would mean means meaning please hello about have".split()
 )
 
 
 def intended_question_word(word: str) -> str | None:
-    """The function or frame word ``word`` (4 letters or more, lower case) misspells by one letter changed,
-    added, dropped or swapped ("waht" -> "what", "meen" -> "mean"), if any: then no word of the knowledge base
-    is meant, and the question reads right with it ("what does E-09 mean" is a question about E-09 alone)."""
-    if len(word) < 4 or word in _QUESTION_WORDS:
+    """The function or frame word ``word`` (4 letters or more, lower case, no common English word itself)
+    misspells by one letter changed, added, dropped or swapped ("waht" -> "what", "meen" -> "mean"), when it is
+    the only such word: then no word of the knowledge base is meant, and the question reads right with it ("what
+    does E-09 mean" is a question about E-09 alone). "want", "tank" or "hose" are words, not misspellings."""
+    if len(word) < 4 or word in _QUESTION_WORDS or is_common(word):
         return None
-    return next((w for w in sorted(_QUESTION_WORDS) if abs(len(word) - len(w)) <= 1 and _one_edit(word, w)), None)
+    near = [w for w in _QUESTION_WORDS if abs(len(word) - len(w)) <= 1 and _one_edit(word, w)]
+    return near[0] if len(near) == 1 else None
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -41,14 +41,18 @@ _ASKS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ),
     (
         "price",
-        re.compile(r"\bhow\s+much\s+(?:is|are|does|do|will|would|for)\b|\b(?:cost|price|fee)s?\b", re.IGNORECASE),
+        re.compile(
+            r"\bhow\s+much\s+(?:is|are|does|do|will|would)\s+(?:it|they|this|that|the|a|an)\s+\w+(?:\s+\w+)?\s*"
+            r"(?:cost)?\s*\??\s*$|\bhow\s+much\s+for\b|\b(?:cost|price|fee)s?\b",
+            re.IGNORECASE,
+        ),
     ),
 )
 
 _STATES: dict[AnswerType, re.Pattern[str]] = {
     "frequency": re.compile(
         r"\bevery\s+(?:" + _NUMBER_WORDS + r"\s+)?(?:day|week|month|year|use|time|morning|evening|\d)|"
-        r"\b(?:once|twice)\b|\b(?:daily|weekly|monthly|yearly|annually|hourly)\b|\bafter\s+(?:every|each)\b|"
+        r"\b(?:once|twice)\s+(?:a|an|per|every)\b|\b(?:daily|weekly|monthly|yearly|annually|hourly)\b|\bafter\s+(?:every|each)\b|"
         r"\b\d+\s+times\s+(?:a|per)\b|\b(?:per|a|each)\s+(?:day|week|month|year)\b",
         re.IGNORECASE,
     ),
@@ -61,7 +65,7 @@ _STATES: dict[AnswerType, re.Pattern[str]] = {
     "loudness": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:db|dba|decibels?)(?![\w])", re.IGNORECASE),
     "temperature": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:°\s*[cf]?|degrees?)", re.IGNORECASE),
     "voltage": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:-\s*\d+\s*)?(?:v|volts?)(?![\w])", re.IGNORECASE),
-    "weight": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:kg|g|grams?|lbs?|pounds?)(?![\w])", re.IGNORECASE),
+    "weight": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:kg|grams?|lbs?)(?![\w])", re.IGNORECASE),
     "volume": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:ml|l|litres?|liters?|cups?|oz)(?![\w])", re.IGNORECASE),
     "price": re.compile(
         r"[$€£]\s?\d|\b(?:usd|eur|gbp)\s?\d|\b\d+(?:[.,]\d+)?\s*(?:usd|eur|gbp|dollars?|euros?|pounds?|cents?)\b|"
@@ -72,9 +76,16 @@ _STATES: dict[AnswerType, re.Pattern[str]] = {
 }
 
 
+# "How long is the power cord?" asks for a length, not a duration.
+_LENGTH = re.compile(
+    r"\bhow\s+long\s+(?:is|are)\s+(?:\w+\s+){0,3}?(?:cord|cable|hose|tube|pipe|wire|lead|strap)s?\b", re.IGNORECASE
+)
+
+
 def asked_type(question: str) -> AnswerType | None:
     """The kind of fact ``question`` asks for, when it is one of these; None for any other question."""
-    return next((kind for kind, pattern in _ASKS if pattern.search(question)), None)
+    kind = next((kind for kind, pattern in _ASKS if pattern.search(question)), None)
+    return None if kind == "duration" and _LENGTH.search(question) else kind
 
 
 def states(kind: AnswerType, sentence: str) -> bool:

@@ -85,7 +85,7 @@ class ExtractiveConfig:
     # "and how often should I do that?" repeated the descaling steps beside "about every 6 weeks".
     answer_type_boost: float = 2.0
     # ... and the best such sentence answers first when it scores at least this share of the best sentence.
-    answer_type_floor: float = 0.1
+    answer_type_floor: float = 0.15
     # Weight of a question word that names the passages' common subject (a word in all their titles:
     # "BrewMaster"): it says what they are all about, not which sentence answers.
     subject_weight: float = 0.3

@@ -50,17 +50,26 @@ def continuing(
 
 def next_sentence(candidates: Sequence[Candidate], last: Candidate) -> Candidate | None:
     """The quotable sentence after ``last`` in its passage, or, when ``last`` ends its passage, the first of the
-    document's next chunk (by ordinal) when that is among the passages; None at a gap."""
+    document's next chunk (by ordinal) in the same section, when that is among the passages (a repeat of ``last``
+    that chunk overlap put there is skipped); None at a gap or a new section."""
     following = [c for c in candidates if c.passage == last.passage and c.position > last.position]
     if following:
         after = min(following, key=lambda c: c.position)
         return after if after.position == last.position + 1 else None
     if last.ordinal is None:
         return None
-    return next(
-        (c for c in candidates if c.document == last.document and c.ordinal == last.ordinal + 1 and c.position == 0),
-        None,
+    opening = sorted(
+        (c for c in candidates if c.document == last.document and c.ordinal == last.ordinal + 1),
+        key=lambda c: c.position,
     )
+    if opening and opening[0].text == last.text:  # chunks overlap by a few tokens
+        opening = opening[1:] if len(opening) > 1 and opening[1].position == opening[0].position + 1 else []
+    return opening[0] if opening and opening[0].position <= 1 and same_section(opening[0], last) else None
+
+
+def same_section(one: Candidate, other: Candidate) -> bool:
+    """Both stand under the same (named) heading: a list continues into the next chunk only within its section."""
+    return bool(one.heading_terms) and one.heading_terms == other.heading_terms
 
 
 def code_entry(
@@ -113,6 +122,7 @@ def chunk_before(candidates: Sequence[Candidate], start: Candidate) -> Candidate
     if start.ordinal is None or start.position != 0:
         return None
     before = [c for c in candidates if c.document == start.document and c.ordinal == start.ordinal - 1]
+    before = [c for c in before if same_section(c, start)]
     if not before:
         return None
     last_line = max(c.line for c in before)

@@ -69,7 +69,7 @@ class T5Generator:
         self._tokenizer: Any = None
         self._torch_device = "cpu"
         self._cache = cache
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by the warm-up generation
 
     # --- loading ---------------------------------------------------------------------------------------
 
@@ -77,16 +77,16 @@ class T5Generator:
         """Load tokenizer and model (once). Raises ModelUnavailable / CheckpointMismatch with the reason.
 
         With a static cache it then answers one made-up request through the whole path: on a GPU that compiles the
-        decoder step (tens of seconds: 24-28 s for T5-base on an H200), so the first customer does not wait.
+        decoder step (tens of seconds: 24-28 s for T5-base on an H200). The API warms the generator up at start
+        (:meth:`kb.runtime.Runtime.warm_up`), so the first customer does not wait for it.
         """
-        with self._lock:
-            loaded_now = self._model is None
-            if loaded_now:
+        with self._lock:  # held through the warm-up generation: a second caller waits instead of compiling too
+            if self._model is None:
                 self._load()
-        if loaded_now and self.static_cache:
-            # A real-looking prompt through generate_batch, not a token or two straight into the model: on the H200
-            # a first answer still took 3.6 s after such a short warm-up, and 0.28 s after one on a real prompt.
-            self.generate_batch([_WARM_UP_REQUEST])
+                if self.static_cache:
+                    # A real-looking prompt through generate_batch, not a token or two straight into the model: on
+                    # the H200 a first answer took 3.6 s after such a short warm-up, 0.28 s after a real prompt.
+                    self.generate_batch([_WARM_UP_REQUEST])
 
     def _load(self) -> None:
         if not (self.model_dir / "config.json").is_file():
@@ -159,7 +159,8 @@ class T5Generator:
         an H200: 12-14 ms a token, about what 16 CPU cores manage). With a static cache transformers compiles the
         decoder step on CUDA (1.85 -> 0.24 s for a 128-token answer, 7.9x; batch 32 3.5x: benchmarks/RESULTS.md,
         section 3); inputs are padded to the full budget so every request has the same shapes and each batch size
-        compiles once. Outputs are the same tokens as with the dynamic cache.
+        compiles once. On a CPU in float32 the outputs are the same tokens as with the dynamic cache (a unit
+        test); on the GPU in bfloat16 the compiled decoder was timed, not compared token for token.
         """
         return self._cache == "static" or (self._cache == "auto" and self._torch_device.startswith("cuda"))
 

@@ -64,12 +64,14 @@ class Models:
         # and would embed every candidate sentence on each turn.
         return get_generator(self.settings)
 
-    def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
+    def warm_up(self, *, speech: bool = True, ocr: bool = True, generator: bool = False) -> None:
         self.embedder.warm_up()
         if ocr:
             self.ocr.warm_up()
         if speech:
             self.transcriber.warm_up()
+        if generator:  # the API answers; ingest workers never load it (a T5 on the GPU is gigabytes)
+            self.generator.warm_up()
         log.info("models ready (embedder=%s)", self.embedder.name)
 
 
@@ -130,9 +132,9 @@ class Runtime:
             token=self.settings.milvus_token,
         )
 
-    def warm_up(self, *, speech: bool = True, ocr: bool = True) -> None:
+    def warm_up(self, *, speech: bool = True, ocr: bool = True, generator: bool = False) -> None:
         """Load the models this process will use, so the first request does not pay for it."""
-        self.models.warm_up(speech=speech, ocr=ocr)
+        self.models.warm_up(speech=speech, ocr=ocr, generator=generator)
 
     def close(self) -> None:
         """Close the vector store's connection, if one was opened (a later call reconnects): a stopping process

@@ -67,7 +67,7 @@ def words(text: str) -> list[str]:
 # A number written together with its unit ("110V", "5GHz", "1450W") is the number a manual writes apart from it
 # ("110 V"): "Does it work on 110V?" found no "110v" in the FAQ's "Does the machine work with 110 V?".
 _NUMBER_WITH_UNIT = re.compile(
-    r"^(\d+(?:[.,]\d+)?)(v|w|kw|kwh|mah|hz|khz|mhz|ghz|db|ml|l|kg|g|mm|cm|m|gb|mb|tb|mbps|gbps)$"
+    r"^(\d+)(v|w|kw|kwh|mah|hz|khz|mhz|ghz|db|ml|kg|mm|cm|gb|mb|tb|mbps|gbps)$"  # not "5g", "4k", "3d"
 )
 
 

@@ -28,3 +28,10 @@ def test_no_colour_asked_or_none_in_the_passages_says_nothing() -> None:
 def test_spellings_and_the_word_colour_itself() -> None:
     assert unstated_value("what does the gray light mean", ["A grey light means standby."]) is None
     assert unstated_value("which colour is it?", LED) is None
+
+
+def test_a_colour_that_is_no_light_s_says_nothing() -> None:
+    """The review's cases: a black display and white vinegar are no lights; "amber" is orange."""
+    assert unstated_value("The display stays black after I switch it on", LED) is None
+    assert unstated_value("Can I use white vinegar to descale?", LED) is None
+    assert unstated_value("the light is amber", ["An orange light means descaling is due."]) is None

@@ -247,3 +247,16 @@ def test_the_answer_is_matched_with_the_corrections_in_place() -> None:
     assert turn.question == offered.text  # searched with both: a wrong offer costs little there
     assert turn.answer_question == "how do i clean the milk frother?"
     assert NormalisedTurn(text=typed).answer_question == typed
+
+
+def test_words_one_letter_from_a_question_word_are_left_alone(vocabulary: KbVocabulary) -> None:
+    """ "I want a stronger coffee" became "I cant a stronger coffee"; "tank", "hose" and "goes" are words."""
+    for word in ("want", "tank", "hose", "goes", "dose", "feed", "worn", "three"):
+        assert intended_question_word(word) is None, word
+    assert correct_words("I want the hose", vocabulary).text == "I want the hose"
+
+
+def test_corrections_in_place_replace_whole_words_only() -> None:
+    offered = Correction("suggest setting up the gest guest wifi", (("gest", "guest"),))
+    turn = NormalisedTurn(text="suggest setting up the gest wifi", text_correction=offered)
+    assert turn.answer_question == "suggest setting up the guest wifi"

@@ -44,3 +44,13 @@ def test_the_kind_of_fact_asked_for(question: str, kind: str | None) -> None:
 )
 def test_sentences_that_state_one(kind: str, sentence: str, stated: bool) -> None:
     assert states(kind, sentence) is stated  # type: ignore[arg-type]
+
+
+def test_what_is_no_such_question_or_statement() -> None:
+    """The review's false matches: "Once the descaling is complete" is no frequency, "How much is left in the
+    tank?" no price, "5G" no weight."""
+    assert not states("frequency", "Once the descaling is complete, rinse the tank.")
+    assert asked_type("How much is left in the tank?") is None
+    assert asked_type("How much do I need to grind?") is None
+    assert not states("weight", "It supports 5G networks.")
+    assert asked_type("How long is the power cord?") is None

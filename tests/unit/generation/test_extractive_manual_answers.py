@@ -238,3 +238,13 @@ def test_a_sentence_that_introduces_a_list_is_not_quoted_without_it() -> None:
     ]
     text = answer("How long is the warranty?", passages)
     assert "2-year warranty" in text and "does not cover" not in text, text
+
+
+def test_a_list_does_not_run_into_the_next_section_s_list() -> None:
+    """Across a chunk edge a list continues only under the same heading: the factory reset's last steps were put
+    before "Add a satellite"'s first."""
+    steps = "4. Hold the reset pin for ten seconds.\n5. Release the reset pin."
+    reset = chunk(2, "app", 4, "App > Factory reset", steps)
+    add = chunk(1, "app", 5, "App > Add a satellite", "1. Open the app on your phone.\n2. Tap the plus sign.")
+    text = answer("How do I add a satellite with the app on my phone?", [add, reset])
+    assert "Open the app" in text and "reset pin" not in text, text
