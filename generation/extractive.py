@@ -237,14 +237,7 @@ class ExtractiveGenerator:
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
-        typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
-        if typed is not None and scores[typed] >= config.answer_type_floor * scores[order[0]]:
-            # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
-            # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
-            order = [typed, *(i for i in order if i != typed)]
-        entry = next((i for i in order if error_codes & candidates[i].error_codes), None)
-        if entry is not None:  # the named code's own entry answers first, whatever else the question says
-            order = [entry, *(i for i in order if i != entry)]
+        order, entry = self._leading(candidates, scores, order, error_codes, kind)
         best = scores[order[0]]
         first = candidates[order[0]]
         on_code = entry is not None
@@ -278,6 +271,27 @@ class ExtractiveGenerator:
             else:
                 picked.append(candidate)
         return picked
+
+    def _leading(
+        self,
+        candidates: Sequence[Candidate],
+        scores: np.ndarray,
+        order: list[int],
+        error_codes: frozenset[str],
+        kind: AnswerType | None,
+    ) -> tuple[list[int], int | None]:
+        """``order`` with what must answer first brought to the front, and the named error code's entry sentence
+        (None when there is none): a sentence stating the kind of fact asked for, when it scores at least
+        ``config.answer_type_floor`` of the best; before it, the code's entry, whatever else the question says."""
+        typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
+        if typed is not None and scores[typed] >= self.config.answer_type_floor * scores[order[0]]:
+            # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
+            # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
+            order = [typed, *(i for i in order if i != typed)]
+        entry = next((i for i in order if error_codes & candidates[i].error_codes), None)
+        if entry is not None:
+            order = [entry, *(i for i in order if i != entry)]
+        return order, entry
 
     def _adds(self, candidate: Candidate, picked: Sequence[Candidate], asked: frozenset[str]) -> bool:
         """Whether ``candidate`` says something the ``picked`` sentences do not: not one of them nor a near
