@@ -233,12 +233,11 @@ class ExtractiveGenerator:
         ``config.max_steps`` sentences). ``kind``: the kind of fact the question asks for (a frequency, a duration
         ...: :mod:`generation.answer_types`); sentences stating one count ``config.answer_type_boost`` times more."""
         config = self.config
-        stating = np.array([kind is not None and states(kind, c.text) for c in candidates], dtype=bool)
-        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes, stating)
+        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes, kind)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
-        order, entry = self._leading(candidates, scores, order, error_codes, stating)
+        order, entry = self._leading(candidates, scores, order, error_codes, kind)
         best = scores[order[0]]
         first = candidates[order[0]]
         on_code = entry is not None
@@ -279,12 +278,12 @@ class ExtractiveGenerator:
         scores: np.ndarray,
         order: list[int],
         error_codes: frozenset[str],
-        stating: np.ndarray,
+        kind: AnswerType | None,
     ) -> tuple[list[int], int | None]:
         """``order`` with what must answer first brought to the front, and the named error code's entry sentence
         (None when there is none): a sentence stating the kind of fact asked for, when it scores at least
         ``config.answer_type_floor`` of the best; before it, the code's entry, whatever else the question says."""
-        typed = next((i for i in order if stating[i]), None)
+        typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
         if typed is not None and scores[typed] >= self.config.answer_type_floor * scores[order[0]]:
             # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
             # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
@@ -313,10 +312,10 @@ class ExtractiveGenerator:
         codes: frozenset[str],
         steps_for: frozenset[str] | None,
         error_codes: frozenset[str],
-        stating: np.ndarray | None = None,
+        kind: AnswerType | None = None,
     ) -> np.ndarray:
-        """Each candidate's score: relevance times its priors (rank, position, steps, code, stating the kind of
-        fact asked for: ``stating``, one flag per candidate), -1 when it cannot be quoted (see :meth:`_select`)."""
+        """Each candidate's score: relevance times its priors (rank, position, steps, code, the kind of fact
+        asked for), -1 when it cannot be quoted for this question (see :meth:`_select`)."""
         config = self.config
         relevance = config.lexical_weight * lexical
         eligible = own >= config.min_lexical  # the sentence itself must share a word with the question ...
@@ -334,8 +333,8 @@ class ExtractiveGenerator:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
             priors *= np.array([config.code_boost if error_codes & c.error_codes else 1.0 for c in candidates])
-        if stating is not None:
-            priors *= np.where(stating, config.answer_type_boost, 1.0)
+        if kind is not None:
+            priors *= np.array([config.answer_type_boost if states(kind, c.text) else 1.0 for c in candidates])
         return np.where(eligible, relevance * priors, -1.0)
 
 
