@@ -30,6 +30,8 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from retrieval.text_features import frame_spans
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
 # Function words are never corrected nor offered: they carry no topic and sound like many things.
 _STOPWORDS = frozenset(
@@ -343,11 +345,14 @@ def is_common(word: str) -> bool:
     return any(stem in _COMMON for stem in stems)
 
 
-def _pairs(text: str, words: list[re.Match[str]], i: int) -> Iterator[tuple[int, str, str]]:
+def _pairs(text: str, words: list[re.Match[str]], i: int, framed: frozenset[int]) -> Iterator[tuple[int, str, str]]:
     """(index of the first, first, second) for ``words[i]`` and each neighbour it can run together with: nothing
-    but a space between them (not a comma or a sentence end), neither a function word nor a symbol's name."""
+    but a space between them (not a comma or a sentence end), neither a function word nor a symbol's name, nor a
+    word of the question's frame (``framed``)."""
     for first in (i, i - 1):
         if first < 0 or first + 1 >= len(words) or not text[words[first].end() : words[first + 1].start()].isspace():
+            continue
+        if first in framed or first + 1 in framed:
             continue
         a, b = (_plain(w.group()) for w in words[first : first + 2])
         if all(p and p not in _STOPWORDS and p not in _SYMBOL_NAMES for p in (a, b)):
@@ -355,14 +360,19 @@ def _pairs(text: str, words: list[re.Match[str]], i: int) -> Iterator[tuple[int,
 
 
 def _offer(
-    text: str, words: list[re.Match[str]], i: int, vocabulary: KbVocabulary, config: CorrectionConfig
+    text: str,
+    words: list[re.Match[str]],
+    i: int,
+    framed: frozenset[int],
+    vocabulary: KbVocabulary,
+    config: CorrectionConfig,
 ) -> tuple[int, int, str] | None:
     """(first word, last word, known words) for the unknown heard word ``words[i]``, or None: its split into
     two known words, or the known word it and a neighbour spell together, if it has one; else the closest of
     the known word it sounds like and those it and a neighbour run together sound like."""
     heard = _plain(words[i].group())
     single = not (config.common and is_common(heard))
-    pairs = list(_pairs(text, words, i)) if config.join or config.glue else []
+    pairs = list(_pairs(text, words, i, framed)) if config.join or config.glue else []
     if single and config.split and (split := split_known(heard, vocabulary, config)):
         return i, i, split
     for first, a, b in pairs if config.glue else ():
@@ -391,18 +401,26 @@ def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig 
     if not vocabulary.documents:
         return Correction(text)
     words = list(_WORD.finditer(text))
+    # The question's frame is read, not matched ("says" and "my screen" in "my screen says E-06"): a word of it
+    # is offered nothing, nor joined with a neighbour ("screen says" had been offered "signs", which broke the
+    # frame and made "screen" a word the answer must hold).
+    spans = frame_spans(text)
+    framed = frozenset(k for k, word in enumerate(words) if any(s <= word.start() < e for s, e in spans))
     parts: list[str] = []
     changes: list[tuple[str, str]] = []
     last, i = 0, 0
     while i < len(words):
         heard = words[i].group()
+        if i in framed:
+            i += 1
+            continue
         meant = intended_question_word(heard.lower()) if _unknown(heard, vocabulary, config) else None
         if meant is not None:  # always in place: "waht" beside "what" would still read as a word no passage has
             changes.append((heard, meant))
             parts.append(f"{text[last : words[i].start()]}{meant}")
             last, i = words[i].end(), i + 1
             continue
-        offer = _offer(text, words, i, vocabulary, config) if _unknown(heard, vocabulary, config) else None
+        offer = _offer(text, words, i, framed, vocabulary, config) if _unknown(heard, vocabulary, config) else None
         if offer is None or words[offer[0]].start() < last:
             i += 1
             continue

@@ -113,6 +113,15 @@ def test_a_common_english_word_gets_no_sound_alike_but_is_still_joined(vocabular
     assert correct_words("activate big speed", vocabulary).changes == (("big speed", "bixby"),)  # "big" is common
 
 
+def test_the_words_of_the_questions_frame_are_not_corrected() -> None:
+    """ "my screen says E-06": "screen says" was offered "signs", which broke the frame ("says" points at the code,
+    "my screen" is the customer's own display) and left "screen" as a word the answer had to hold: escalated."""
+    texts = ["Signs that the grind is wrong.", "Signs of scale.", "E-06 means the grinder is blocked."]
+    vocabulary = KbVocabulary.build(texts)
+    assert correct_words("my screen says E-06", vocabulary).changes == ()
+    assert correct_words("what the screen says", vocabulary).changes == (("screen says", "signs"),)  # no frame
+
+
 def test_a_join_that_takes_in_a_known_word_must_offer_a_more_frequent_one() -> None:
     texts = ["Update the software.", "Software update.", "Update now.", "Optimal picture.", "Optimal sound."]
     vocabulary = KbVocabulary.build(texts)  # "update" in 3 chunks, "optimal" in 2
