@@ -16,7 +16,6 @@ the chunks (``chunks.sentence_vectors``). Only a chunk indexed before they exist
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,7 +24,7 @@ from kb.runtime import Runtime
 from kb.search import reranker_for
 from kg.extract import SPECIFIC_TYPES
 from kg.followup import unresolved_reference
-from kg.patterns import code_and_model_norms, code_norm
+from kg.patterns import code_and_model_norms, code_norm, opening_codes
 from kg.types import TurnContext
 from retrieval.answerability import (
     TOP,
@@ -142,18 +141,13 @@ def code_first(ranked: Sequence[Hit], context: TurnContext) -> list[Hit]:
     return hits
 
 
-_LINE_MARKERS = " \t-*•|#>"
-_FIRST_WORD = re.compile(r"[\s|:,;(]+")
-
-
 def _entries(hit: Hit) -> set[str]:
     """The codes ``hit`` has an entry for: its section's heading names them ("Fixing E-06"), or one of its lines
     starts with one ("E-06 | Grinder blocked | ...", "- E-21: no internet ..."). A passage that only mentions a
     code among others ("Many errors, such as E-04, E-06 and E-07, can be fixed at home") has none."""
     codes = {code_norm(norm) for norm in code_and_model_norms(hit.heading)}
     for line in hit.text.splitlines():
-        first_word = _FIRST_WORD.split(line.lstrip(_LINE_MARKERS), maxsplit=1)[0]
-        codes |= {code_norm(norm) for norm in code_and_model_norms(first_word)}
+        codes |= {code_norm(norm) for norm in opening_codes(line)}
     return codes
 
 

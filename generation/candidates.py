@@ -52,6 +52,7 @@ class Candidate:
     ordinal: int | None = None  # its chunk's position in the document, when the passage says
     listed: bool = False  # it stands in a list item ("- Hold the Clean and Home buttons ...", "2. Tap Add")
     error_codes: frozenset[str] = frozenset()  # the error codes among ``codes`` (no model numbers)
+    heading_codes: frozenset[str] = frozenset()  # the error codes its section heading names ("Fixing E-06")
 
     @property
     def about(self) -> frozenset[str]:
@@ -83,6 +84,7 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
         quotable: list[Candidate] = []
         passage_terms = set(content_terms(passage.title))
         heading = frozenset(content_terms(passage.heading))
+        heading_codes = error_code_norms(passage.heading)
         position, asked, answered_until = 0, "", -1
         for line_number, line in enumerate(passage.text.split("\n")):
             sentences = split_sentences(line)
@@ -126,6 +128,7 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
                             ordinal=passage.ordinal,
                             listed=listed,
                             error_codes=line_errors | asked_errors,
+                            heading_codes=heading_codes,
                         )
                     )
             if line_number >= answered_until:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generation.answer_types import AnswerType, asked_type, states
-from generation.candidates import IMPERATIVE, Candidate, quotable_sentences
+from generation.candidates import IMPERATIVE, LIST_ITEM, Candidate, quotable_sentences
 from generation.guardrails import (
     EMPTY_ANSWER,
     answer_pieces,
@@ -33,7 +33,7 @@ from generation.guardrails import (
 from generation.passage_order import code_entry, continuing, list_start, next_sentence, reading_order
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
 from generation.text import content_terms, question_terms, stem
-from kg.patterns import code_and_model_norms, error_code_norms
+from kg.patterns import code_and_model_norms, error_code_norms, opening_codes
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -130,7 +130,7 @@ class ExtractiveGenerator:
         lexical, own = self._lexical_scores(request, candidates, subject)
         dense = self._dense_scores(request, candidates)
         asked_terms = frozenset(question_terms(request.question))
-        steps_for = asked_terms if _HOW_TO.match(request.question) else None
+        steps_for = asked_terms if _is_how_to(request.question) else None
         picked = self._select(
             candidates,
             lexical,
@@ -233,14 +233,16 @@ class ExtractiveGenerator:
         ``config.max_steps`` sentences). ``kind``: the kind of fact the question asks for (a frequency, a duration
         ...: :mod:`generation.answer_types`); sentences stating one count ``config.answer_type_boost`` times more."""
         config = self.config
-        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, error_codes, kind)
+        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, asked, error_codes, kind)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
-        order, entry = self._leading(candidates, scores, order, error_codes, kind)
+        order, entry = self._leading(candidates, scores, order, error_codes, kind, steps_for is not None)
         best = scores[order[0]]
         first = candidates[order[0]]
-        on_code = entry is not None
+        # A how-to's answer is the code's fix steps, as a list ("my machine shows E-06, what do I do?"); any other
+        # question's is the code's entry, whole.
+        on_code = entry is not None and not _fix_step(first, error_codes)
         steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
         limit = config.max_steps if steps or on_code else config.max_sentences
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
@@ -264,9 +266,10 @@ class ExtractiveGenerator:
                 continue
             if introduced:
                 # A how-to whose best sentence introduces the steps ("A guest network gives visitors ..."): the
-                # list joins whole, from its first step.
-                steps, limit = True, config.max_steps
-                following = continuing(candidates, list_start(candidates, candidate), limit - len(picked) - 1, True)
+                # list joins whole, from its first step, with as many steps as a list answering first (the
+                # introduction and its sequel had cost "This guide sets up your Meshly M3 ..." its last two).
+                steps, limit = True, len(picked) + config.max_steps
+                following = continuing(candidates, list_start(candidates, candidate), config.max_steps - 1, True)
                 picked += [c for c in following if c not in picked]
             else:
                 picked.append(candidate)
@@ -279,16 +282,25 @@ class ExtractiveGenerator:
         order: list[int],
         error_codes: frozenset[str],
         kind: AnswerType | None,
+        how_to: bool,
     ) -> tuple[list[int], int | None]:
         """``order`` with what must answer first brought to the front, and the named error code's entry sentence
         (None when there is none): a sentence stating the kind of fact asked for, when it scores at least
-        ``config.answer_type_floor`` of the best; before it, the code's entry, whatever else the question says."""
+        ``config.answer_type_floor`` of the best; before it, the code's entry (:func:`_entry_rank`, then the best
+        scored), whatever else the question says."""
         typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
         if typed is not None and scores[typed] >= self.config.answer_type_floor * scores[order[0]]:
             # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
             # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
             order = [typed, *(i for i in order if i != typed)]
-        entry = next((i for i in order if error_codes & candidates[i].error_codes), None)
+        naming = [
+            i
+            for i in order
+            if error_codes & candidates[i].error_codes or (how_to and _fix_step(candidates[i], error_codes))
+        ]
+        # The code's own entry before a sentence that lists it among others ("Many errors, such as E-04, E-06 and
+        # E-07, can be fixed at home." outscored the table row "E-06 | Grinder blocked | ..." for "E-06").
+        entry = min(naming, key=lambda i: _entry_rank(candidates[i], error_codes, how_to)) if naming else None
         if entry is not None:
             order = [entry, *(i for i in order if i != entry)]
         return order, entry
@@ -311,6 +323,7 @@ class ExtractiveGenerator:
         dense: np.ndarray | None,
         codes: frozenset[str],
         steps_for: frozenset[str] | None,
+        asked: frozenset[str],
         error_codes: frozenset[str],
         kind: AnswerType | None = None,
     ) -> np.ndarray:
@@ -328,7 +341,7 @@ class ExtractiveGenerator:
             [1.0 / (1.0 + config.rank_decay * c.rank) / (1.0 + config.position_decay * c.position) for c in candidates]
         )
         if steps_for is not None:
-            priors *= np.array([_steps_weight(c.text, steps_for, config) for c in candidates])
+            priors *= np.array([_steps_weight(c, steps_for, asked, config) for c in candidates])
         if codes:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
@@ -342,14 +355,51 @@ _HOW_TO = re.compile(
     r"\s*(?:(?:and|so|but|ok|okay|then|also)\s*,?\s+)?(?:how\s+(?:do|can|should|would|could|to|does\s+one)\b|what\s+(?:are\s+the\s+steps|do\s+i\s+do)\b|steps?\s+to\b)",
     re.IGNORECASE,
 )
+_CLAUSE_END = re.compile(r"[,.;:!?]")
+
+
+def _is_how_to(question: str) -> bool:
+    """A clause of ``question`` asks how to do something: "how do I descale it?", "my machine shows E-06, what do
+    I do?"."""
+    return any(_HOW_TO.match(clause) for clause in _CLAUSE_END.split(question))
+
+
 _STEPS_HEADER = re.compile(r"to\s+([^\W\d_]+)\b[^.:,]{0,80}[:,]", re.IGNORECASE)  # "To descale: ..."
 
 
-def _steps_weight(text: str, question_terms: frozenset[str], config: ExtractiveConfig) -> float:
+def _steps_weight(
+    candidate: Candidate, question_terms: frozenset[str], asked: frozenset[str], config: ExtractiveConfig
+) -> float:
+    """How much more a sentence counts as an answer to a how-to: ``config.steps_header_boost`` when it introduces
+    the steps for a word of the question ("To descale: ...") or is a step of a list under a heading that names one
+    of ``asked`` (the question's words but its subject's: "1. Turn off your modem ..." under "Setup steps" for "how
+    do I set up my Meshly M3?"), ``config.steps_boost`` for any other imperative sentence."""
+    text = candidate.text
     header = _STEPS_HEADER.match(text)
     if header and stem(header.group(1).lower()) in question_terms:
         return config.steps_header_boost
-    return config.steps_boost if header or IMPERATIVE.match(text) else 1.0
+    step = IMPERATIVE.match(LIST_ITEM.sub("", text))
+    if step and candidate.listed and candidate.heading_terms & asked:
+        # The heading says what the steps do; a sentence elsewhere that names the same word ("The first setup
+        # needs the app.") tells of it and outscored the steps whenever its passage ranked first.
+        return config.steps_header_boost
+    return config.steps_boost if header or step else 1.0
+
+
+def _entry_rank(candidate: Candidate, error_codes: frozenset[str], how_to: bool) -> int:
+    """How surely ``candidate`` answers for one of ``error_codes``, lowest first: for a how-to, a step of the code's
+    fix (:func:`_fix_step`); then a sentence whose line opens with the code (a table row, "- E-21: no internet
+    ..."); one that names no other code; one that lists the code among others."""
+    if how_to and _fix_step(candidate, error_codes):
+        return 0
+    if opening_codes(candidate.text) & error_codes:
+        return 1
+    return 2 if candidate.error_codes <= error_codes else 3
+
+
+def _fix_step(candidate: Candidate, error_codes: frozenset[str]) -> bool:
+    """``candidate`` is a step of a list under a heading that names one of ``error_codes`` ("Fixing E-06")."""
+    return candidate.listed and bool(candidate.heading_codes & error_codes)
 
 
 def _subject_terms(request: GenerationRequest) -> frozenset[str]:

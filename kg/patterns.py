@@ -183,6 +183,18 @@ def code_and_model_norms(text: str) -> frozenset[str]:
     return error_code_norms(text) | model_norms(text)
 
 
+_LINE_MARKERS = " \t-*\u2022|#>"
+_FIRST_WORD = re.compile(r"[\s|:,;(]+")
+
+
+def opening_codes(line: str) -> frozenset[str]:
+    """The code or model number ``line`` opens with, past list and table markers ("E-06 | Grinder blocked | ...",
+    "- E-21: no internet ..."): the line is its entry, where "Many errors, such as E-04, E-06 and E-07, can be
+    fixed at home" only mentions them. Norms as :func:`code_and_model_norms` gives them."""
+    first_word = _FIRST_WORD.split(line.lstrip(_LINE_MARKERS), maxsplit=1)[0]
+    return code_and_model_norms(first_word)
+
+
 def error_code_norms(text: str) -> frozenset[str]:
     """The error codes alone of :func:`code_and_model_norms` (no model numbers)."""
     return frozenset(found.norm for found in error_codes(text))

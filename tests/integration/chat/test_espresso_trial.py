@@ -77,3 +77,28 @@ def test_a_number_written_with_its_unit_finds_the_manual_s_number(espresso_world
     turn = espresso_world.ask(espresso_world.start(), "The machine doesn't show up on my 5GHz wifi")
     assert turn["decision"] == "answer", turn
     assert turn["answer"].startswith("The machine cannot connect to 5 GHz networks."), turn
+
+
+E06_ROW = "E-06 | Grinder blocked | Switch the machine off, empty the hopper"
+
+
+@pytest.mark.parametrize("message", ["E-06", "my screen says E-06", "the display shows E-06"])
+def test_an_error_code_on_the_display_is_answered_with_its_table_row(espresso_world: ChatWorld, message: str) -> None:
+    """ "E-06" alone got the warranty page's "Many errors, such as E-04, E-06 and E-07, can be fixed at home.";
+    "my screen says E-06" escalated (the vocabulary offered "signs" for "screen says", which broke the frame);
+    "the display shows E-06" got the grind page's mention, which sends the customer to the error table."""
+    turn = espresso_world.ask(espresso_world.start(), message)
+    assert turn["decision"] == "answer", turn
+    assert turn["answer"].startswith(E06_ROW), turn
+    assert "Many errors" not in turn["answer"], turn
+
+
+def test_what_to_do_about_a_code_is_answered_with_its_fix_steps(espresso_world: ChatWorld) -> None:
+    """The clause "what do I do?" after the code asks for steps: the list under "Fixing E-06 (grinder blocked)",
+    not the grind page's "The machine shows E-06: ... See "Error codes and troubleshooting"."."""
+    turn = espresso_world.ask(espresso_world.start(), "my machine shows E-06, what do I do?")
+    assert turn["decision"] == "answer", turn
+    assert espresso_world.cited_files(turn)[0] == "02-error-codes.md", turn
+    steps = ["Switch the machine off and unplug it", "Remove all beans", "Look into the grinder opening", "coarser"]
+    positions = [turn["answer"].find(step) for step in steps]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), turn["answer"]
