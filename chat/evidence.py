@@ -147,13 +147,7 @@ def gather_evidence(
     if extra or graph_hits or answered:
         started = time.perf_counter()
         lists = pending.result() if pending is not None else []
-        shifted = changes_subject(question, hits, lists, HISTORY)
-        lists += _answered_list(runtime, workspace_id, answered)
-        if shifted:  # the conversation's documents weigh little: this turn asks about something else
-            lists = [(name, found, weight * HISTORY.topic_change_weight) for name, found, weight in lists]
-        if graph_hits:
-            lists.append(("graph", graph_hits, HISTORY.graph_weight))
-        hits = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
+        hits, shifted = _with_conversation(runtime, workspace_id, question, hits, lists, graph_hits, answered)
         timings["history"] = _ms(started)
     bodies = chunk_bodies(session, workspace_id, [h.chunk_id for h in hits])
     started = time.perf_counter()
@@ -177,6 +171,29 @@ def gather_evidence(
         features={**scored.features, "changes_subject": float(shifted)},
         timings_ms=timings,
     )
+
+
+def _with_conversation(
+    runtime: Runtime,
+    workspace_id: str,
+    question: str,
+    hits: list[Hit],
+    lists: list[tuple[str, list[Hit], float]],
+    graph_hits: list[Hit],
+    answered: Sequence[str],
+) -> tuple[list[Hit], bool]:
+    """``hits`` (the turn's own) fused with the earlier turns' ``lists``, the latest answer's documents and the
+    graph's candidates, and whether the turn changes the subject (:func:`changes_subject`), in which case the
+    conversation's lists weigh only ``HISTORY.topic_change_weight`` of their weight."""
+    shifted = changes_subject(question, hits, lists, HISTORY)
+    lists = lists + _answered_list(runtime, workspace_id, answered)
+    if shifted:  # the conversation's documents weigh little: this turn asks about something else
+        lists = [(name, found, weight * HISTORY.topic_change_weight) for name, found, weight in lists]
+    if graph_hits:
+        lists.append(("graph", graph_hits, HISTORY.graph_weight))
+    depth = runtime.settings.retrieval_candidates
+    fused = fuse_more(hits, lists, k=runtime.settings.rrf_k, limit=depth, vote_k=HISTORY.vote_k)
+    return fused, shifted
 
 
 def changes_subject(

@@ -9,13 +9,13 @@ score close to it, up to ``max_sentences``; near-duplicates and boilerplate drop
 sentences never considered, and the answer is put back in reading order. Every sentence cites the passage it
 came from.
 
-What may be quoted at all, and what is known of each sentence, is :mod:`generation.candidates`'s part.
+What may be quoted at all, and what is known of each sentence, is :mod:`generation.candidates`'s part; what a
+how-to question and a named error code ask of the sentences, :mod:`generation.steps_and_codes`'s.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generation.answer_types import AnswerType, asked_type, states
-from generation.candidates import IMPERATIVE, LIST_ITEM, Candidate, quotable_sentences
+from generation.candidates import Candidate, quotable_sentences
 from generation.guardrails import (
     EMPTY_ANSWER,
     answer_pieces,
@@ -32,8 +32,9 @@ from generation.guardrails import (
 )
 from generation.passage_order import code_entry, continuing, list_start, next_sentence, reading_order
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
-from generation.text import content_terms, question_terms, stem
-from kg.patterns import code_and_model_norms, error_code_norms, opening_codes
+from generation.steps_and_codes import entry_rank, fix_step, introduced_step, is_how_to, steps_weight
+from generation.text import content_terms, question_terms
+from kg.patterns import code_and_model_norms, error_code_norms
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts -> one embedding row per text (any dimension; rows need not be normalised)."""
@@ -130,7 +131,7 @@ class ExtractiveGenerator:
         lexical, own = self._lexical_scores(request, candidates, subject)
         dense = self._dense_scores(request, candidates)
         asked_terms = frozenset(question_terms(request.question))
-        steps_for = asked_terms if _is_how_to(request.question) else None
+        steps_for = asked_terms if is_how_to(request.question) else None
         picked = self._select(
             candidates,
             lexical,
@@ -242,7 +243,7 @@ class ExtractiveGenerator:
         first = candidates[order[0]]
         # A how-to's answer is the code's fix steps, as a list ("my machine shows E-06, what do I do?"); any other
         # question's is the code's entry, whole.
-        on_code = entry is not None and not _fix_step(first, error_codes)
+        on_code = entry is not None and not fix_step(first, error_codes)
         steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
         limit = config.max_steps if steps or on_code else config.max_sentences
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
@@ -255,7 +256,7 @@ class ExtractiveGenerator:
             picked = continuing(candidates, first, config.continuation)[:limit]
         for index in order[1:]:
             candidate = candidates[index]
-            introduced = steps_for is not None and not steps and _introduced(candidate, first, asked)
+            introduced = steps_for is not None and not steps and introduced_step(candidate, first, asked)
             if len(picked) >= limit or scores[index] < min(config.keep_ratio, config.steps_keep_ratio) * best:
                 break
             if scores[index] < config.keep_ratio * best and not introduced:
@@ -286,8 +287,8 @@ class ExtractiveGenerator:
     ) -> tuple[list[int], int | None]:
         """``order`` with what must answer first brought to the front, and the named error code's entry sentence
         (None when there is none): a sentence stating the kind of fact asked for, when it scores at least
-        ``config.answer_type_floor`` of the best; before it, the code's entry (:func:`_entry_rank`, then the best
-        scored), whatever else the question says."""
+        ``config.answer_type_floor`` of the best; before it, the code's entry (surest first:
+        :func:`generation.steps_and_codes.entry_rank`, then the best scored), whatever else the question says."""
         typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
         if typed is not None and scores[typed] >= self.config.answer_type_floor * scores[order[0]]:
             # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
@@ -296,11 +297,11 @@ class ExtractiveGenerator:
         naming = [
             i
             for i in order
-            if error_codes & candidates[i].error_codes or (how_to and _fix_step(candidates[i], error_codes))
+            if error_codes & candidates[i].error_codes or (how_to and fix_step(candidates[i], error_codes))
         ]
         # The code's own entry before a sentence that lists it among others ("Many errors, such as E-04, E-06 and
         # E-07, can be fixed at home." outscored the table row "E-06 | Grinder blocked | ..." for "E-06").
-        entry = min(naming, key=lambda i: _entry_rank(candidates[i], error_codes, how_to)) if naming else None
+        entry = min(naming, key=lambda i: entry_rank(candidates[i], error_codes, how_to)) if naming else None
         if entry is not None:
             order = [entry, *(i for i in order if i != entry)]
         return order, entry
@@ -341,7 +342,9 @@ class ExtractiveGenerator:
             [1.0 / (1.0 + config.rank_decay * c.rank) / (1.0 + config.position_decay * c.position) for c in candidates]
         )
         if steps_for is not None:
-            priors *= np.array([_steps_weight(c, steps_for, asked, config) for c in candidates])
+            priors *= np.array(
+                [steps_weight(c, steps_for, asked, config.steps_header_boost, config.steps_boost) for c in candidates]
+            )
         if codes:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
@@ -351,68 +354,10 @@ class ExtractiveGenerator:
         return np.where(eligible, relevance * priors, -1.0)
 
 
-_HOW_TO = re.compile(
-    r"\s*(?:(?:and|so|but|ok|okay|then|also)\s*,?\s+)?(?:how\s+(?:do|can|should|would|could|to|does\s+one)\b|what\s+(?:are\s+the\s+steps|do\s+i\s+do)\b|steps?\s+to\b)",
-    re.IGNORECASE,
-)
-_CLAUSE_END = re.compile(r"[,.;:!?]")
-
-
-def _is_how_to(question: str) -> bool:
-    """A clause of ``question`` asks how to do something: "how do I descale it?", "my machine shows E-06, what do
-    I do?"."""
-    return any(_HOW_TO.match(clause) for clause in _CLAUSE_END.split(question))
-
-
-_STEPS_HEADER = re.compile(r"to\s+([^\W\d_]+)\b[^.:,]{0,80}[:,]", re.IGNORECASE)  # "To descale: ..."
-
-
-def _steps_weight(
-    candidate: Candidate, question_terms: frozenset[str], asked: frozenset[str], config: ExtractiveConfig
-) -> float:
-    """How much more a sentence counts as an answer to a how-to: ``config.steps_header_boost`` when it introduces
-    the steps for a word of the question ("To descale: ...") or is a step of a list under a heading that names one
-    of ``asked`` (the question's words but its subject's: "1. Turn off your modem ..." under "Setup steps" for "how
-    do I set up my Meshly M3?"), ``config.steps_boost`` for any other imperative sentence."""
-    text = candidate.text
-    header = _STEPS_HEADER.match(text)
-    if header and stem(header.group(1).lower()) in question_terms:
-        return config.steps_header_boost
-    step = IMPERATIVE.match(LIST_ITEM.sub("", text))
-    if step and candidate.listed and candidate.heading_terms & asked:
-        # The heading says what the steps do; a sentence elsewhere that names the same word ("The first setup
-        # needs the app.") tells of it and outscored the steps whenever its passage ranked first.
-        return config.steps_header_boost
-    return config.steps_boost if header or step else 1.0
-
-
-def _entry_rank(candidate: Candidate, error_codes: frozenset[str], how_to: bool) -> int:
-    """How surely ``candidate`` answers for one of ``error_codes``, lowest first: for a how-to, a step of the code's
-    fix (:func:`_fix_step`); then a sentence whose line opens with the code (a table row, "- E-21: no internet
-    ..."); one that names no other code; one that lists the code among others."""
-    if how_to and _fix_step(candidate, error_codes):
-        return 0
-    if opening_codes(candidate.text) & error_codes:
-        return 1
-    return 2 if candidate.error_codes <= error_codes else 3
-
-
-def _fix_step(candidate: Candidate, error_codes: frozenset[str]) -> bool:
-    """``candidate`` is a step of a list under a heading that names one of ``error_codes`` ("Fixing E-06")."""
-    return candidate.listed and bool(candidate.heading_codes & error_codes)
-
-
 def _subject_terms(request: GenerationRequest) -> frozenset[str]:
     """Words in the title of every passage (two or more): the product or service they are all about."""
     titles = [frozenset(content_terms(passage.title)) for passage in request.passages]
     return frozenset.intersection(*titles) if len(titles) >= 2 else frozenset()
-
-
-def _introduced(candidate: Candidate, first: Candidate, asked: frozenset[str]) -> bool:
-    """Whether ``candidate`` is a step of a list in ``first``'s document under a heading that names a word of the
-    question ("Set up the guest network" for "how do I set up a guest network for visitors"): the steps an
-    introduction leads to, not another section's list."""
-    return candidate.listed and candidate.document == first.document and bool(candidate.heading_terms & asked)
 
 
 def _jaccard(left: frozenset[str], right: frozenset[str]) -> float:
