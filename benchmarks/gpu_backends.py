@@ -54,14 +54,14 @@ from embed.imagebind.config import config_by_name  # noqa: E402
 from embed.imagebind.model import build_model  # noqa: E402
 from generation.protocol import GenerationRequest, Passage  # noqa: E402
 from generation.t5 import T5Cache, T5Generator  # noqa: E402
-from tests.support.tiny_t5 import word_tokenizer  # noqa: E402
+from tests.support.tiny_t5 import TINY, T5Shape, save_tiny_t5, word_tokenizer  # noqa: E402
 
 IMAGEBIND_FIXTURES = ROOT / "tests" / "fixtures" / "imagebind"
 MESHLY = ROOT / "tests" / "fixtures" / "meshly"
 T5_SIZES = {  # the published T5 v1.0 shapes
-    "t5-base": {"d_model": 768, "d_ff": 3072, "d_kv": 64, "num_heads": 12, "num_layers": 12},
-    "t5-large": {"d_model": 1024, "d_ff": 4096, "d_kv": 64, "num_heads": 16, "num_layers": 24},
-    "tiny": {"d_model": 32, "d_ff": 64, "d_kv": 8, "num_heads": 2, "num_layers": 2},
+    "t5-base": T5Shape(d_model=768, d_ff=3072, d_kv=64, num_heads=12, num_layers=12),
+    "t5-large": T5Shape(d_model=1024, d_ff=4096, d_kv=64, num_heads=16, num_layers=24),
+    "tiny": TINY,
 }
 T5_VOCAB = 32_128
 
@@ -259,33 +259,13 @@ def meshly_requests(count: int) -> list[GenerationRequest]:
 
 
 def save_random_t5(size: str, path: Path, device: str) -> Path:
-    import transformers
-
     texts = [p.text for r in meshly_requests(8) for p in r.passages] + [r.question for r in meshly_requests(4)]
     if size != "tiny":  # the real vocabulary's size, so the embedding and output layers are full size
         words = len(word_tokenizer(texts))
         texts.append(" ".join(f"w{i:05d}" for i in range(T5_VOCAB - words)))
     tokenizer = word_tokenizer(texts)
-    shape = T5_SIZES[size]
-    config = transformers.T5Config(  # type: ignore[call-arg]
-        vocab_size=len(tokenizer),
-        d_model=shape["d_model"],
-        d_ff=shape["d_ff"],
-        d_kv=shape["d_kv"],
-        num_heads=shape["num_heads"],
-        num_layers=shape["num_layers"],
-        num_decoder_layers=shape["num_layers"],
-        decoder_start_token_id=0,
-        pad_token_id=0,
-        eos_token_id=1,
-    )
-    torch.manual_seed(0)
-    with torch.device(device):
-        model = transformers.T5ForConditionalGeneration(config)
-    model.save_pretrained(path)
     tokenizer.model_max_length = 512
-    tokenizer.save_pretrained(path)
-    del model
+    save_tiny_t5(tokenizer, path, T5_SIZES[size], device)
     reset_peak(device)
     return path
 

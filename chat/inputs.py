@@ -7,7 +7,6 @@ knowledge base's own words for what the recogniser misheard (:mod:`chat.vocabula
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,17 +105,8 @@ class NormalisedTurn:
 
 
 def _in_place(text: str, correction: Correction | None) -> str:
-    """``text`` with each change of ``correction`` made in place, in order, whole words only ("gest" in
-    "suggest" is no misspelling of "guest")."""
-    if correction is None:
-        return text
-    done, rest = "", text
-    for heard, known in correction.changes:
-        found = re.search(rf"(?<![\w']){re.escape(heard)}(?![\w'])", rest)
-        if found is None:
-            continue
-        done, rest = done + rest[: found.start()] + known, rest[found.end() :]
-    return done + rest
+    """``text`` as ``correction`` put the knowledge base's words in its place, or as it is."""
+    return text if correction is None or correction.in_place is None else correction.in_place
 
 
 def normalise(

@@ -24,18 +24,19 @@ _LIGHTS = frozenset(
 )
 
 
-def _colours(text: str) -> set[str]:
-    return {_SAME.get(w, w) for w in words(text)} & COLOURS
+def _colours(found: list[str]) -> set[str]:
+    return {_SAME.get(w, w) for w in found} & COLOURS
 
 
 def unstated_value(said: str, passages: Sequence[str]) -> str | None:
     """Why the evidence does not answer ``said`` ("orange: the passages name blue, red, yellow"), or None when
     ``said`` names no light's colour (a colour and a word for a light: "solid", "blinks", "LED"), the passages
     name none, or they name one that ``said`` names ("amber" is orange, "gray" grey)."""
-    asked = _colours(said)
-    if not asked or not _LIGHTS & set(words(said)):
+    said_words = words(said)
+    asked = _colours(said_words)
+    if not asked or not _LIGHTS.intersection(said_words):
         return None
-    stated = set().union(*(_colours(p) for p in passages)) if passages else set()
+    stated = set().union(*(_colours(words(p)) for p in passages)) if passages else set()
     if not stated or asked & stated:
         return None
     return f"{', '.join(sorted(asked))}: the passages name {', '.join(sorted(stated))}"

@@ -238,6 +238,7 @@ class CorrectionConfig:
 class Correction:
     text: str  # the words for retrieval
     changes: tuple[tuple[str, str], ...] = ()  # (words as heard, known words offered)
+    in_place: str | None = None  # the known words in place of the heard ones (None: nothing was changed)
 
 
 def split_known(word: str, vocabulary: KbVocabulary, config: CorrectionConfig) -> str | None:
@@ -326,16 +327,12 @@ def intended_question_word(word: str) -> str | None:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion or adjacent swap."""
-    if a == b:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-        return len(diff) == 1 or swapped
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
-    return short[i:] == long[i + 1 :]
+    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion (:func:`edit_distance`) or
+    swap of two neighbouring letters ("waht")."""
+    if edit_distance(a, b) == 1:
+        return True
+    diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
 def is_common(word: str) -> bool:
@@ -406,7 +403,8 @@ def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig 
     # frame and made "screen" a word the answer must hold).
     spans = frame_spans(text)
     framed = frozenset(k for k, word in enumerate(words) if any(s <= word.start() < e for s, e in spans))
-    parts: list[str] = []
+    parts: list[str] = []  # the text for retrieval
+    placed: list[str] = []  # the text with the known words in place
     changes: list[tuple[str, str]] = []
     last, i = 0, 0
     while i < len(words):
@@ -414,23 +412,24 @@ def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig 
         if i in framed:
             i += 1
             continue
-        meant = intended_question_word(heard.lower()) if _unknown(heard, vocabulary, config) else None
+        unknown = _unknown(heard, vocabulary, config)
+        meant = intended_question_word(heard.lower()) if unknown else None
         if meant is not None:  # always in place: "waht" beside "what" would still read as a word no passage has
             changes.append((heard, meant))
             parts.append(f"{text[last : words[i].start()]}{meant}")
+            placed.append(parts[-1])
             last, i = words[i].end(), i + 1
             continue
-        offer = _offer(text, words, i, framed, vocabulary, config) if _unknown(heard, vocabulary, config) else None
+        offer = _offer(text, words, i, framed, vocabulary, config) if unknown else None
         if offer is None or words[offer[0]].start() < last:
             i += 1
             continue
         first, end, known = offer
         start, stop = words[first].start(), words[end].end()
         changes.append((text[start:stop], known))
-        if config.mode == "append":
-            parts.append(f"{text[last:stop]} {known}")
-        else:
-            parts.append(f"{text[last:start]}{known}")
+        placed.append(f"{text[last:start]}{known}")
+        parts.append(f"{text[last:stop]} {known}" if config.mode == "append" else placed[-1])
         last, i = stop, end + 1
     parts.append(text[last:])
-    return Correction("".join(parts), tuple(changes))
+    placed.append(text[last:])
+    return Correction("".join(parts), tuple(changes), "".join(placed))

@@ -234,11 +234,12 @@ class ExtractiveGenerator:
         ``config.max_steps`` sentences). ``kind``: the kind of fact the question asks for (a frequency, a duration
         ...: :mod:`generation.answer_types`); sentences stating one count ``config.answer_type_boost`` times more."""
         config = self.config
-        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, asked, error_codes, kind)
+        stating = np.array([kind is not None and states(kind, c.text) for c in candidates], dtype=bool)
+        scores = self._scores(candidates, lexical, own, dense, codes, steps_for, asked, error_codes, stating)
         order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
         if not order:
             return []
-        order, entry = self._leading(candidates, scores, order, error_codes, kind, steps_for is not None)
+        order, entry = self._leading(candidates, scores, order, error_codes, stating, steps_for is not None)
         best = scores[order[0]]
         first = candidates[order[0]]
         # A how-to's answer is the code's fix steps, as a list ("my machine shows E-06, what do I do?"); any other
@@ -282,14 +283,15 @@ class ExtractiveGenerator:
         scores: np.ndarray,
         order: list[int],
         error_codes: frozenset[str],
-        kind: AnswerType | None,
+        stating: np.ndarray,
         how_to: bool,
     ) -> tuple[list[int], int | None]:
         """``order`` with what must answer first brought to the front, and the named error code's entry sentence
-        (None when there is none): a sentence stating the kind of fact asked for, when it scores at least
-        ``config.answer_type_floor`` of the best; before it, the code's entry (surest first:
-        :func:`generation.steps_and_codes.entry_rank`, then the best scored), whatever else the question says."""
-        typed = next((i for i in order if kind is not None and states(kind, candidates[i].text)), None)
+        (None when there is none): a sentence stating the kind of fact asked for (``stating``, one flag per
+        candidate), when it scores at least ``config.answer_type_floor`` of the best; before it, the code's entry
+        (surest first: :func:`generation.steps_and_codes.entry_rank`, then the best scored), whatever else the
+        question says."""
+        typed = next((i for i in order if stating[i]), None)
         if typed is not None and scores[typed] >= self.config.answer_type_floor * scores[order[0]]:
             # "how often" is answered by a frequency first: carried words ("brew unit", the last answer's) made
             # "Rinse it under lukewarm water ..." outscore "Clean the brew unit once a week."
@@ -326,10 +328,10 @@ class ExtractiveGenerator:
         steps_for: frozenset[str] | None,
         asked: frozenset[str],
         error_codes: frozenset[str],
-        kind: AnswerType | None = None,
+        stating: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Each candidate's score: relevance times its priors (rank, position, steps, code, the kind of fact
-        asked for), -1 when it cannot be quoted for this question (see :meth:`_select`)."""
+        """Each candidate's score: relevance times its priors (rank, position, steps, code, stating the kind of
+        fact asked for: ``stating``, one flag per candidate), -1 when it cannot be quoted (see :meth:`_select`)."""
         config = self.config
         relevance = config.lexical_weight * lexical
         eligible = own >= config.min_lexical  # the sentence itself must share a word with the question ...
@@ -349,8 +351,8 @@ class ExtractiveGenerator:
             eligible &= np.array([not c.codes or bool(codes & c.codes) for c in candidates])
         if error_codes:
             priors *= np.array([config.code_boost if error_codes & c.error_codes else 1.0 for c in candidates])
-        if kind is not None:
-            priors *= np.array([config.answer_type_boost if states(kind, c.text) else 1.0 for c in candidates])
+        if stating is not None:
+            priors *= np.where(stating, config.answer_type_boost, 1.0)
         return np.where(eligible, relevance * priors, -1.0)
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from retrieval.text_features import number_and_unit, phrasal_compound, without_frame
+from retrieval.text_features import number_terms, phrasal_compound, without_frame
 
 
 def _word_set(listing: str) -> frozenset[str]:
@@ -154,12 +154,12 @@ def content_terms(text: str) -> list[str]:
         if i in skip:
             continue
         compound = phrasal_compound(tokens, i)
-        joined = number_and_unit(word)
+        joined = number_terms(word)
         if compound is not None:
             terms.append(compound[0])
             skip.add(compound[1])
         elif joined is not None:  # "5ghz" is the "5 GHz" a manual writes
-            terms += [part for part in joined if len(part) > 1 or part.isdigit()]
+            terms += joined
         elif word not in STOPWORDS and len(word) > 1:
             terms.append(stem(word))
     return terms

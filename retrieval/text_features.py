@@ -71,20 +71,19 @@ _NUMBER_WITH_UNIT = re.compile(
 )
 
 
-def number_and_unit(word: str) -> tuple[str, str] | None:
-    """("110", "v") for "110v": a lower-case word that is a number with its unit written onto it."""
+def number_terms(word: str) -> tuple[str, ...] | None:
+    """The terms of a lower-case word that is a number with its unit written onto it ("110v" -> "110"; "5ghz" ->
+    "5", "ghz": a one-letter unit is no term, as "V" in "110 V" is none); None for any other word."""
     joined = _NUMBER_WITH_UNIT.match(word)
-    return (joined.group(1), joined.group(2)) if joined else None
+    if joined is None:
+        return None
+    number, unit = joined.groups()
+    return (number, unit) if len(unit) > 1 else (number,)
 
 
 def terms_of(word: str) -> tuple[str, ...]:
-    """The terms a lower-case word counts as: its stem, or its number and unit when they are written together
-    ("110v" -> "110"; "5ghz" -> "5", "ghz": a one-letter unit is no term, as "V" in "110 V" is none)."""
-    joined = _NUMBER_WITH_UNIT.match(word)
-    if joined is None:
-        return (stem(word),)
-    number, unit = joined.groups()
-    return (number, unit) if len(unit) > 1 else (number,)
+    """The terms a lower-case word counts as: its stem, or its number and unit (:func:`number_terms`)."""
+    return number_terms(word) or (stem(word),)
 
 
 def units_apart(text: str) -> list[str]:

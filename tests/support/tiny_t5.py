@@ -1,9 +1,11 @@
 """A tiny T5 the tests build and save themselves (no download, no sentencepiece): a word-level tokenizer over
-the texts it must read and write, and a 2-layer, 32-wide model in ``save_pretrained`` layout."""
+the texts it must read and write, and a 2-layer, 32-wide model in ``save_pretrained`` layout (or any other
+shape: ``benchmarks/gpu_backends.py`` builds T5-base and T5-large with random weights the same way)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,21 @@ def word_tokenizer(texts: Iterable[str]) -> Any:
     return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
 
 
-def save_tiny_t5(tokenizer: Any, path: Path) -> Path:
-    """A freshly initialised (seed 0) tiny T5 for ``tokenizer``, saved with the tokenizer under ``path``."""
+@dataclass(frozen=True)
+class T5Shape:
+    d_model: int
+    d_ff: int
+    d_kv: int
+    num_heads: int
+    num_layers: int  # encoder and decoder each
+
+
+TINY = T5Shape(d_model=32, d_ff=64, d_kv=8, num_heads=2, num_layers=2)
+
+
+def save_tiny_t5(tokenizer: Any, path: Path, shape: T5Shape = TINY, device: str = "cpu") -> Path:
+    """A freshly initialised (seed 0) T5 for ``tokenizer``, tiny unless ``shape`` says otherwise (initialised on
+    ``device``: a T5-large is quicker to build on a GPU), saved with the tokenizer under ``path``."""
     import torch
     import transformers
 
@@ -31,16 +46,18 @@ def save_tiny_t5(tokenizer: Any, path: Path) -> Path:
     # decoder_start_token_id goes through PretrainedConfig's **kwargs, which the stubs do not show.
     config = transformers.T5Config(  # type: ignore[call-arg]
         vocab_size=len(tokenizer),
-        d_model=32,
-        d_ff=64,
-        d_kv=8,
-        num_heads=2,
-        num_layers=2,
-        num_decoder_layers=2,
+        d_model=shape.d_model,
+        d_ff=shape.d_ff,
+        d_kv=shape.d_kv,
+        num_heads=shape.num_heads,
+        num_layers=shape.num_layers,
+        num_decoder_layers=shape.num_layers,
         decoder_start_token_id=0,
         pad_token_id=0,
         eos_token_id=1,
     )
-    transformers.T5ForConditionalGeneration(config).save_pretrained(path)
+    with torch.device(device):
+        model = transformers.T5ForConditionalGeneration(config)
+    model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

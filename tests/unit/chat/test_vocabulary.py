@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from chat.inputs import NormalisedTurn, TurnInput, normalise
 from chat.vocabulary import (
-    Correction,
     CorrectionConfig,
     KbVocabulary,
     correct_words,
@@ -249,9 +248,19 @@ def test_a_misspelt_question_word_is_put_right_in_place(vocabulary: KbVocabulary
     assert intended_question_word("gest") is None and intended_question_word("privacy") is None
 
 
+# An espresso machine's manual in miniature: each word offered below is in two chunks.
+CARE = [
+    "Clean the milk frother after every use.",
+    "The milk frother needs a clean nozzle.",
+    "Set up the guest network for visitors.",
+    "The guest network has its own password.",
+]
+
+
 def test_the_answer_is_matched_with_the_corrections_in_place() -> None:
     typed = "how do i clen the milk frohter?"
-    offered = Correction("how do i clen clean the milk frohter frother?", (("clen", "clean"), ("frohter", "frother")))
+    offered = correct_words(typed, KbVocabulary.build(CARE))
+    assert offered.text == "how do i clen clean the milk frohter frother?"
     turn = NormalisedTurn(text=typed, text_correction=offered)
     assert turn.question == offered.text  # searched with both: a wrong offer costs little there
     assert turn.answer_question == "how do i clean the milk frother?"
@@ -266,6 +275,8 @@ def test_words_one_letter_from_a_question_word_are_left_alone(vocabulary: KbVoca
 
 
 def test_corrections_in_place_replace_whole_words_only() -> None:
-    offered = Correction("suggest setting up the gest guest wifi", (("gest", "guest"),))
-    turn = NormalisedTurn(text="suggest setting up the gest wifi", text_correction=offered)
+    typed = "suggest setting up the gest wifi"
+    offered = correct_words(typed, KbVocabulary.build(CARE))
+    assert offered.changes == (("gest", "guest"),)
+    turn = NormalisedTurn(text=typed, text_correction=offered)
     assert turn.answer_question == "suggest setting up the guest wifi"
