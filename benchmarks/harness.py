@@ -22,7 +22,7 @@ from core.settings import Settings
 from kb.documents import Upload, accept_uploads
 from kb.runtime import Runtime
 from retrieval.lite_server import MilvusLiteServer
-from workers.process import WorkerProcess
+from workers.process import WorkerProcess, stop_cleanly_on_sigterm
 from workers.queue import TaskQueue
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,9 @@ def eval_stack(workers: int = 2, keep: bool = False) -> Iterator[EvalStack]:
     root = Path(tempfile.mkdtemp(prefix="bindesk-eval-"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     stack = EvalStack(root, workers)
-    stack.start()
+    stop_cleanly_on_sigterm("the benchmark's worker and vector server")
     try:
+        stack.start()
         yield stack
     finally:
         stack.stop()

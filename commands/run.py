@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 from chat.views import AGENT_FALLBACK_NAME
 from core.db import migrate, session_scope
@@ -15,7 +12,7 @@ from core.models import ApiKey, Role
 from core.settings import Settings
 from core.workspaces import DEFAULT_WORKSPACE, create_key
 from kb.embedded import vector_service
-from workers.process import WorkerProcess, worker_argv
+from workers.process import WorkerProcess, stop_cleanly_on_sigterm, worker_argv
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,7 @@ def run_up(settings: Settings) -> int:
     load_embedder(settings)  # before anything starts: a bad checkpoint leaves nothing running
     migrate(settings)
     _first_run_keys(settings)
-    _stop_cleanly_on_sigterm()
+    stop_cleanly_on_sigterm("worker and vector server")
     try:
         with vector_service(settings):
             _warn_if_indexed_by_another_embedder(settings)
@@ -65,24 +62,6 @@ def run_up(settings: Settings) -> int:
                 worker.stop()
     finally:
         log.info("stopped: API, worker and vector server")
-
-
-def _stop_cleanly_on_sigterm() -> None:
-    """Make SIGTERM unwind ``run_up`` (stopping the worker and the vector server) and exit 0.
-
-    uvicorn shuts down on SIGTERM and then re-raises the signal to the handler that was there before it; with the
-    default handler the process died on the spot and its worker and milvus-lite server (each in its own session)
-    were left running. A second SIGTERM during that cleanup is ignored so the cleanup finishes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        log.info("stopping (SIGTERM): worker and vector server")
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
 
 
 def _warn_if_indexed_by_another_embedder(settings: Settings) -> None:

@@ -6,15 +6,20 @@ group, so stopping (or SIGKILLing, in tests) it takes its pool processes along.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
+from types import FrameType
 
 from core.settings import Settings
 from workers.celery_app import INGEST_QUEUE
+
+log = logging.getLogger(__name__)
 
 # Settings a child must share with its parent to work on the same data (field name -> how to render it).
 _SHARED_FIELDS = (
@@ -123,3 +128,23 @@ class WorkerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def stop_cleanly_on_sigterm(children: str) -> None:
+    """Make SIGTERM unwind the caller's ``finally`` blocks, which stop its ``children`` (named in the log line),
+    and exit 0.
+
+    With the default handler the process died on the spot and its worker and milvus-lite server (each in its own
+    session) were left running: ``bindesk up`` under uvicorn (which re-raises SIGTERM to the handler that was
+    there before it), and a benchmark stopped with ``kill``, whose workers went on ingesting for nobody. A second
+    SIGTERM during that cleanup is ignored so the cleanup finishes. Only the main thread can set a handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        log.info("stopping (SIGTERM): %s", children)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
