@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from core.settings import Settings
 from kb.documents import Upload, accept_uploads
 from kb.runtime import Runtime
 from retrieval.lite_server import MilvusLiteServer
-from workers.process import WorkerProcess, stop_cleanly_on_sigterm
+from workers.process import WorkerProcess, restore_sigterm, stop_cleanly_on_sigterm
 from workers.queue import TaskQueue
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,12 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _release_redis(broker_url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(broker_url).flushdb()
 
 
 def _broker_urls(root: Path) -> tuple[str, str]:
@@ -84,16 +90,23 @@ class EvalStack:
     def start(self) -> None:
         self.milvus.start()
         migrate(self.settings)
-        self._worker = WorkerProcess(self.settings, self.root / "worker.log", concurrency=self.workers).start()
+        self._worker = WorkerProcess(self.settings, self.root / "worker.log", concurrency=self.workers)
+        self._worker.start()  # assigned first: a start interrupted half-way is still stopped
+
+    def child_pids(self) -> dict[str, int | None]:
+        """The process ids of the vector server and the worker (None for one not running)."""
+        worker = self._worker.process if self._worker is not None else None
+        return {"milvus": self.milvus.pid, "worker": worker.pid if worker is not None else None}
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.stop()
-        self.milvus.stop()
-        if self.settings.broker_url.startswith("redis://"):  # release the database claimed in _broker_urls
-            import redis
-
-            redis.Redis.from_url(self.settings.broker_url).flushdb()
+        """Stop the worker, the vector server, and release the Redis database: each step runs even when one before
+        it fails (or a SIGTERM interrupts it)."""
+        with ExitStack() as steps:  # run last-in first-out: the worker first
+            if self.settings.broker_url.startswith("redis://"):  # release the database claimed in _broker_urls
+                steps.callback(_release_redis, self.settings.broker_url)
+            steps.callback(self.milvus.stop)
+            if self._worker is not None:
+                steps.callback(self._worker.stop)
 
     def ingest(self, workspace_id: str, files: Sequence[Path], timeout: float = 7200) -> IngestReport:
         """Upload ``files`` through the real path and wait until every document is indexed or failed."""
@@ -139,12 +152,17 @@ class EvalStack:
 def eval_stack(workers: int = 2, keep: bool = False) -> Iterator[EvalStack]:
     root = Path(tempfile.mkdtemp(prefix="bindesk-eval-"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    stack = EvalStack(root, workers)
-    stop_cleanly_on_sigterm("the benchmark's worker and vector server")
+    previous = stop_cleanly_on_sigterm("the benchmark's worker and vector server", exit_code=143)
+    stack: EvalStack | None = None
     try:
+        stack = EvalStack(root, workers)
         stack.start()
         yield stack
     finally:
-        stack.stop()
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
+        try:
+            if stack is not None:
+                stack.stop()
+        finally:
+            if not keep:
+                shutil.rmtree(root, ignore_errors=True)
+            restore_sigterm(previous)

@@ -104,6 +104,11 @@ class MilvusLiteServer:
     def uri(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs."""
+        return self._process.pid if self._process is not None and self.is_running() else None
+
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

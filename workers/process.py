@@ -13,8 +13,10 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from core.settings import Settings
 from workers.celery_app import INGEST_QUEUE
@@ -130,21 +132,32 @@ class WorkerProcess:
             return ""
 
 
-def stop_cleanly_on_sigterm(children: str) -> None:
+SigtermHandler = Callable[[int, FrameType | None], Any] | int | None
+"""What ``signal.getsignal(SIGTERM)`` returns: a handler, SIG_DFL / SIG_IGN, or None."""
+
+
+def stop_cleanly_on_sigterm(children: str, exit_code: int = 0) -> SigtermHandler:
     """Make SIGTERM unwind the caller's ``finally`` blocks, which stop its ``children`` (named in the log line),
-    and exit 0.
+    and exit with ``exit_code``; returns the handler that was there before, for the caller to put back.
 
     With the default handler the process died on the spot and its worker and milvus-lite server (each in its own
     session) were left running: ``bindesk up`` under uvicorn (which re-raises SIGTERM to the handler that was
-    there before it), and a benchmark stopped with ``kill``, whose workers went on ingesting for nobody. A second
-    SIGTERM during that cleanup is ignored so the cleanup finishes. Only the main thread can set a handler.
+    there before it; it exits 0, a service stopped as asked), and a benchmark stopped with ``kill``, whose workers
+    went on ingesting for nobody (it exits 143, as killed). A second SIGTERM during that cleanup is ignored so the
+    cleanup finishes. Only the main thread can set a handler: elsewhere nothing changes.
     """
     if threading.current_thread() is not threading.main_thread():
-        return
+        return None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         log.info("stopping (SIGTERM): %s", children)
-        raise SystemExit(0)
+        raise SystemExit(exit_code)
 
-    signal.signal(signal.SIGTERM, stop)
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def restore_sigterm(previous: SigtermHandler) -> None:
+    """Put back the handler :func:`stop_cleanly_on_sigterm` returned (nothing when it set none)."""
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
