@@ -398,10 +398,10 @@ def correct_words(text: str, vocabulary: KbVocabulary, config: CorrectionConfig 
     if not vocabulary.documents:
         return Correction(text)
     words = list(_WORD.finditer(text))
-    # The question's frame is read, not matched ("says" and "my screen" in "my screen says E-06"): a word of it
-    # is offered nothing, nor joined with a neighbour ("screen says" had been offered "signs", which broke the
-    # frame and made "screen" a word the answer must hold).
-    spans = frame_spans(text)
+    # The question's frame is read, not matched ("says" in "my screen says E-06"): a word of it is offered
+    # nothing, nor joined with a neighbour ("screen says" had been offered "signs", which broke the frame and made
+    # "screen" a word the answer must hold). The customer's device word is still corrected ("my routr shows").
+    spans = frame_spans(text, devices=False)
     framed = frozenset(k for k, word in enumerate(words) if any(s <= word.start() < e for s, e in spans))
     parts: list[str] = []  # the text for retrieval
     placed: list[str] = []  # the text with the known words in place

@@ -47,6 +47,9 @@ class Candidate:
     asked: str = ""  # the question it answers, when a question sentence comes right before it (an FAQ)
     asked_terms: frozenset[str] = frozenset()
     heading_terms: frozenset[str] = frozenset()  # of the section heading it stands under
+    # ... of that heading's own part ("Setup steps" of "Meshly M3 Quick Start > Setup steps"; none for a line under
+    # the document's title alone): what its section is about, without the title every section shares.
+    section_terms: frozenset[str] = frozenset()
     document: str = ""  # the document the passage comes from
     codes: frozenset[str] = frozenset()  # codes it, its question or its line so far name ("- E40: ... Switch off")
     ordinal: int | None = None  # its chunk's position in the document, when the passage says
@@ -84,6 +87,7 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
         quotable: list[Candidate] = []
         passage_terms = set(content_terms(passage.title))
         heading = frozenset(content_terms(passage.heading))
+        section = frozenset(content_terms(passage.heading.rpartition(" > ")[2])) if " > " in passage.heading else None
         heading_codes = error_code_norms(passage.heading)
         position, asked, answered_until = 0, "", -1
         for line_number, line in enumerate(passage.text.split("\n")):
@@ -128,6 +132,7 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
                             ordinal=passage.ordinal,
                             listed=listed,
                             error_codes=line_errors | asked_errors,
+                            section_terms=section or frozenset(),
                             heading_codes=heading_codes,
                         )
                     )

@@ -32,7 +32,7 @@ from generation.guardrails import (
 )
 from generation.passage_order import code_entry, continuing, list_start, next_sentence, reading_order
 from generation.protocol import Answer, AnswerSentence, GenerationRequest
-from generation.steps_and_codes import entry_rank, fix_step, introduced_step, is_how_to, steps_weight
+from generation.steps_and_codes import about_code, entry_rank, fix_step, introduced_step, is_how_to, steps_weight
 from generation.text import content_terms, question_terms
 from kg.patterns import code_and_model_norms, error_code_norms
 
@@ -81,6 +81,9 @@ class ExtractiveConfig:
     # A sentence that states the error code the question names ("E-12 means ...", "To fix E-12: ...") over one
     # under that code's heading that does not ("Hair or string is usually wrapped around it.").
     code_boost: float = 2.0
+    # The code's surest entry (its table row, its fix steps for a how-to: ``steps_and_codes.entry_rank``) answers
+    # first among the sentences naming it that score at least this share of the best of them.
+    entry_floor: float = 0.5
     # A sentence that states the kind of fact the question asks for (a frequency for "how often", a duration for
     # "how long", a measurement, a price: :mod:`generation.answer_types`) over one that only shares its words:
     # "and how often should I do that?" repeated the descaling steps beside "about every 6 weeks".
@@ -242,9 +245,10 @@ class ExtractiveGenerator:
         order, entry = self._leading(candidates, scores, order, error_codes, stating, steps_for is not None)
         best = scores[order[0]]
         first = candidates[order[0]]
-        # A how-to's answer is the code's fix steps, as a list ("my machine shows E-06, what do I do?"); any other
-        # question's is the code's entry, whole.
-        on_code = entry is not None and not fix_step(first, error_codes)
+        # A how-to's answer is the code's fix steps, as a list ("my machine shows E-06, what do I do?"), when it has
+        # some; otherwise the code's entry, whole.
+        fixing = entry is not None and steps_for is not None and fix_step(first, error_codes)
+        on_code = entry is not None and not fixing
         steps = steps_for is not None and first.listed  # a how-to answered by an item of a list of steps
         limit = config.max_steps if steps or on_code else config.max_sentences
         if on_code:  # the entry whole, from its first sentence: the code's meaning, then its remedy
@@ -264,6 +268,8 @@ class ExtractiveGenerator:
                 continue
             if on_code and not error_codes & candidate.error_codes:
                 continue  # what the knowledge base says of that code answers; "espresso machine" elsewhere does not
+            if fixing and not about_code(candidate, error_codes):
+                continue  # nor another code's fix ("Fixing E-06" for "E-10 keeps coming back, how do I fix it?")
             if not self._adds(candidate, picked, asked):
                 continue
             if introduced:
@@ -303,6 +309,9 @@ class ExtractiveGenerator:
         ]
         # The code's own entry before a sentence that lists it among others ("Many errors, such as E-04, E-06 and
         # E-07, can be fixed at home." outscored the table row "E-06 | Grinder blocked | ..." for "E-06").
+        if naming:  # a much weaker sentence does not jump ahead: another product's table row naming the code
+            floor = self.config.entry_floor * max(scores[i] for i in naming)
+            naming = [i for i in naming if scores[i] >= floor]
         entry = min(naming, key=lambda i: entry_rank(candidates[i], error_codes, how_to)) if naming else None
         if entry is not None:
             order = [entry, *(i for i in order if i != entry)]

@@ -109,6 +109,11 @@ _POINTED_AT = frozenset("this that these those".split())
 # Between a pointing verb and the code it points at: "shows error E-12", "displays the error code E40".
 _BEFORE_CODE = frozenset("the an a error code fault warning message".split())
 _OWNER = frozenset("my our".split())
+# "keeps disconnecting": the verb says the problem recurs, the gerund what it is; "keeps coming back", "keeps
+# showing up", "keeps happening" say only that it recurs (the manual writes "If E-10 appears again ...").
+_KEEP = frozenset("keep keeps kept keeping".split())
+_RECURRING = frozenset("coming showing popping happening appearing reappearing recurring returning".split())
+_RECURRING_PARTICLES = frozenset("back up again".split())
 _OWNED_WORDS = 2  # "my robot vacuum shows E-12": the device is the customer's own, not the subject
 
 
@@ -130,14 +135,17 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-def frame_spans(text: str) -> list[tuple[int, int]]:
+def frame_spans(text: str, devices: bool = True) -> list[tuple[int, int]]:
     """Where in ``text`` the words of its frame, not its subject, stand: "long" in "how long is the warranty",
     "take" in "how long does it take to heat up", "mean" in "what does E40 mean", "shows" and the customer's own
-    device in "my robot shows E-12", "my machine shows this" or "this is what my app shows, what do I do?".
+    device in "my robot shows E-12", "my machine shows this" or "this is what my app shows, what do I do?",
+    "keeps coming back" in "E-10 keeps coming back" (and "keeps" in "keeps disconnecting").
     Every part that matches a question against passages (reranking, answerability, the extractive generator,
-    entity extraction) leaves them out; the same word elsewhere in the text ("a long press") stays."""
+    entity extraction) leaves them out; the same word elsewhere in the text ("a long press") stays. With
+    ``devices=False``, the customer's word for their own device ("robot" in "my robot shows E-12") is left out of
+    the frame: a misspelling of it is still worth correcting."""
     matches = list(WORD.finditer(text))
-    frame = _frame_indices(text, matches)
+    frame = _frame_indices(text, matches, devices)
     return [(m.start(), m.end()) for index, m in enumerate(matches) if index in frame]
 
 
@@ -149,8 +157,9 @@ def without_frame(text: str) -> str:
     return "".join(out)
 
 
-def _frame_indices(text: str, matches: list[re.Match[str]]) -> set[int]:
-    """Indices into ``matches`` (``text``'s word tokens, ``WORD.finditer(text)``) of the frame's words."""
+def _frame_indices(text: str, matches: list[re.Match[str]], devices: bool = True) -> set[int]:
+    """Indices into ``matches`` (``text``'s word tokens, ``WORD.finditer(text)``) of the frame's words (with the
+    customer's own device's, unless ``devices`` is False)."""
     written = [m.group() for m in matches]
     tokens = [w.lower() for w in written]
     frame: set[int] = set()
@@ -161,15 +170,31 @@ def _frame_indices(text: str, matches: list[re.Match[str]]) -> set[int]:
         duration = word in _DURATION_VERBS and how_long is not None and how_long < index  # "... does it take"
         if asks_how or duration or (meaning and word == "mean"):
             frame.add(index)
+        elif word in _KEEP and index + 1 < len(tokens) and tokens[index + 1].endswith("ing"):
+            frame.update(_recurring(tokens, index))
         elif word in _POINTING and _points_at(tokens, index + 1):
             frame.add(index)
-            frame.update(_owned_device(written, index))
+            frame.update(_owned_device(written, index) if devices else ())
         elif word in _POINTING and _ends_clause(text, matches, index):
             owned = _owned_device(written, index)
             if owned and owned[0] >= 2 and tokens[owned[0] - 2] == "what":  # "this is what my app shows, ..."
                 frame.add(index)
-                frame.update(owned)
+                frame.update(owned if devices else ())
     return frame
+
+
+def _recurring(tokens: list[str], keep: int) -> list[int]:
+    """The frame of "keeps" + a gerund at ``keep``: "keeps" alone ("keeps disconnecting"), or with "coming back",
+    "showing up", "happening" ..., which say only that the problem recurs."""
+    gerund = keep + 1
+    if tokens[gerund] not in _RECURRING:
+        return [keep]
+    particle = gerund + 1
+    return (
+        [keep, gerund, particle]
+        if particle < len(tokens) and tokens[particle] in _RECURRING_PARTICLES
+        else [keep, gerund]
+    )
 
 
 def _ends_clause(text: str, matches: list[re.Match[str]], index: int) -> bool:

@@ -102,3 +102,12 @@ def test_what_to_do_about_a_code_is_answered_with_its_fix_steps(espresso_world: 
     steps = ["Switch the machine off and unplug it", "Remove all beans", "Look into the grinder opening", "coarser"]
     positions = [turn["answer"].find(step) for step in steps]
     assert all(p >= 0 for p in positions) and positions == sorted(positions), turn["answer"]
+
+
+def test_a_code_that_keeps_coming_back_is_answered_with_its_fix(espresso_world: ChatWorld) -> None:
+    """Escalated at 0.69: "keep", "com" and "back" were words an answer had to hold; they say the problem recurs
+    (``retrieval.text_features``), as the manual's "If E-10 appears again" does."""
+    turn = espresso_world.ask(espresso_world.start(), "E-10 keeps coming back, how do I fix it?")
+    assert turn["decision"] == "answer", turn
+    assert set(espresso_world.cited_files(turn)) == {"02-error-codes.md"}, turn
+    assert "Prime the machine" in turn["answer"] and "contact support" in turn["answer"], turn

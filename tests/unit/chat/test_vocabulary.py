@@ -119,6 +119,8 @@ def test_the_words_of_the_questions_frame_are_not_corrected() -> None:
     vocabulary = KbVocabulary.build(texts)
     assert correct_words("my screen says E-06", vocabulary).changes == ()
     assert correct_words("what the screen says", vocabulary).changes == (("screen says", "signs"),)  # no frame
+    router = KbVocabulary.build(["The router LED blinks red.", "Restart the router.", "E-21: no internet."])
+    assert correct_words("my routr shows E-21", router).changes == (("routr", "router"),)  # the device's word
 
 
 def test_a_join_that_takes_in_a_known_word_must_offer_a_more_frequent_one() -> None:

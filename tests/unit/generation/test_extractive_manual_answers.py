@@ -329,3 +329,47 @@ def test_a_named_code_is_answered_by_its_table_row_not_a_sentence_listing_it_amo
     text = answer("E-06", [claim, table])
     assert text.startswith("E-06 | Grinder blocked | Switch the machine off"), text
     assert "Many errors" not in text, text
+
+
+E06_ROW = "E-06 | Grinder blocked | Switch the machine off, empty the hopper and remove any stone with the brush."
+
+
+def test_a_list_under_a_heading_naming_the_code_among_others_is_not_its_fix() -> None:
+    """A warranty section "Repairs for E-06 and E-09" lists what to send in: its items are steps under a heading
+    that names the code, but not the code's fix; the table row answers "How do I fix E-06?"."""
+    table = chunk(1, "errors", 1, "Error codes > Error code table", E06_ROW)
+    repairs = chunk(
+        2,
+        "warranty",
+        4,
+        "Warranty > Repairs for E-06 and E-09",
+        "- Send the machine in its original box.\n- Include a copy of the receipt.\n- Write your address on it.",
+    )
+    for question in ("How do I fix E-06?", "my machine shows E-06, what do I do?"):
+        text = answer(question, [table, repairs])
+        assert text.startswith(E06_ROW[:40]) and "original box" not in text, text
+
+
+def test_an_entry_is_a_line_that_opens_with_the_code_alone() -> None:
+    """ "E-06 and E-07 can usually be fixed at home" opens with the code but lists another: not E-06's entry."""
+    manual = chunk(
+        1,
+        "manual",
+        2,
+        "Manual > Grinder",
+        "When the display shows E-06, a stone or oily beans block the grinder. Empty the hopper and brush it out.",
+    )
+    support = chunk(2, "support", 1, "Support > Before you call", "E-06 and E-07 can usually be fixed at home.")
+    text = answer("E-06", [manual, support])
+    assert text.startswith("When the display shows E-06"), text
+
+
+def test_a_step_list_is_not_boosted_by_a_word_its_document_title_shares() -> None:
+    """Titles that differ leave no common subject, so "Meshly M3" was a word the Quick Start's full heading
+    path shared with the question: its setup steps outscored the one sentence that answers."""
+    night = chunk(
+        1, "lights", 2, "Lights > Night mode", "Open the app, tap Settings and switch Night mode on to dim the lights."
+    )
+    text = answer("How do I turn off the lights on my Meshly M3 at night?", [night, *quick_start(2)])
+    assert text.startswith("Open the app, tap Settings and switch Night mode on"), text
+    assert "Connect the yellow Ethernet cable" not in text, text  # the setup list is not brought in

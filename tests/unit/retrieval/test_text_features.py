@@ -68,6 +68,16 @@ def test_a_question_frame_is_not_its_subject_but_the_same_word_elsewhere_is() ->
     assert content_terms("How hot should the milk be?") == ["milk"]
 
 
+def test_a_problem_that_keeps_coming_back_is_a_frame_around_what_recurs() -> None:
+    """ "E-10 keeps coming back, how do I fix it?" escalated at 0.69: "keep", "com" and "back" were words the
+    answer had to hold, and the manual writes "If E-10 appears again, contact support"."""
+    assert content_terms("E-10 keeps coming back, how do I fix it?") == ["10", "fix"]
+    assert content_terms("the error keeps popping up on the screen") == ["error", "screen"]
+    assert content_terms("my router keeps disconnecting") == ["router", "disconnect"]  # the gerund is the problem
+    assert content_terms("it keeps turning off") == ["turn", "off"]
+    assert content_terms("How do I keep the milk warm?") == ["keep", "milk", "warm"]  # no gerund: a subject
+
+
 def test_off_is_what_a_question_is_about() -> None:
     assert content_terms("How do I turn it off again?") == ["turn", "off"]
     assert content_terms("How do I turn it on?") == ["turn"]
