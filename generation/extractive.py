@@ -63,7 +63,8 @@ class ExtractiveConfig:
     continuation: int = 1
     # A how-to question whose best sentence is an item of a list of steps gets the items after it too, up to
     # this many sentences in all: "Hold the Clean and Home buttons ..." is the step a customer cannot skip. So
-    # does the entry of an error code the question names (its meaning, then its remedy).
+    # does the entry of an error code the question names (its meaning, then its remedy), and a list an
+    # introduction leads to (this many steps beside the introduction).
     max_steps: int = 8
     keep_ratio: float = 0.3  # a further sentence must score this share of the best one ...
     # ... or, in a how-to whose best sentence is no step, this share for a step of a list in the same document:
@@ -74,8 +75,9 @@ class ExtractiveConfig:
     # it do not (beside the subject's name). Within one document a neighbouring section is kept: "turn it on"
     # and "turn it off" answered together beat a wrong pick between them.
     novelty: bool = True
-    # A "how do I ..." question wants steps: an imperative sentence ("Hold the reset button ...") counts this
-    # much more, and one that introduces the steps for a word of the question ("To descale: ...") the second.
+    # A "how do I ..." question wants steps: an imperative sentence ("Hold the reset button ...", numbered or
+    # not) counts this much more, and the second for one that introduces the steps for a word of the question
+    # ("To descale: ...") or a step under a section heading naming one ("Setup steps": steps_and_codes).
     steps_boost: float = 1.3
     steps_header_boost: float = 2.0
     # A sentence that states the error code the question names ("E-12 means ...", "To fix E-12: ...") over one
@@ -229,12 +231,14 @@ class ExtractiveGenerator:
         than one that only stands under its heading ("Hair or string is usually wrapped around it."); when
         there is one, the entry answers first and whole (its line, up to ``config.max_steps`` sentences: "my
         router blinks red and the app says E-21" got the red light's sentence and lost E-21's remedy), and only
-        sentences naming the code join it; the product's model number, named everywhere, does not. ``asked``:
+        sentences naming the code join it; the product's model number, named everywhere, does not. For a how-to,
+        the code's fix steps answer instead when it has some ("Fixing E-06": :mod:`generation.steps_and_codes`),
+        joined only by sentences naming the code or under its heading. ``asked``:
         the question's own words but its subject's name; with ``config.novelty`` a sentence after the best one
         and its sequel, from another document, must name one of them that the answer does not yet.
         ``steps_for``: a how-to question's words (None for any other question): steps count more, and a list
         item answering it (first, or after an introduction) brings its list, from the first step (up to
-        ``config.max_steps`` sentences). ``kind``: the kind of fact the question asks for (a frequency, a duration
+        ``config.max_steps`` steps). ``kind``: the kind of fact the question asks for (a frequency, a duration
         ...: :mod:`generation.answer_types`); sentences stating one count ``config.answer_type_boost`` times more."""
         config = self.config
         stating = np.array([kind is not None and states(kind, c.text) for c in candidates], dtype=bool)
