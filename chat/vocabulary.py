@@ -331,7 +331,9 @@ def _one_edit(a: str, b: str) -> bool:
     swap of two neighbouring letters ("waht")."""
     if edit_distance(a, b) == 1:
         return True
-    diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 

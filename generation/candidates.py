@@ -54,6 +54,7 @@ class Candidate:
     codes: frozenset[str] = frozenset()  # codes it, its question or its line so far name ("- E40: ... Switch off")
     ordinal: int | None = None  # its chunk's position in the document, when the passage says
     listed: bool = False  # it stands in a list item ("- Hold the Clean and Home buttons ...", "2. Tap Add")
+    imperative: bool = False  # it reads as an instruction, past any list number ("Hold ...", "2. Tap Add")
     error_codes: frozenset[str] = frozenset()  # the error codes among ``codes`` (no model numbers)
     heading_codes: frozenset[str] = frozenset()  # the error codes its section heading names ("Fixing E-06")
 
@@ -87,7 +88,8 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
         quotable: list[Candidate] = []
         passage_terms = set(content_terms(passage.title))
         heading = frozenset(content_terms(passage.heading))
-        section = frozenset(content_terms(passage.heading.rpartition(" > ")[2])) if " > " in passage.heading else None
+        _, within, section_heading = passage.heading.rpartition(" > ")
+        section = frozenset(content_terms(section_heading)) if within else frozenset()
         heading_codes = error_code_norms(passage.heading)
         position, asked, answered_until = 0, "", -1
         for line_number, line in enumerate(passage.text.split("\n")):
@@ -111,8 +113,8 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
                 title_line = len(sentences) == 1 and _heading_like(raw)  # a heading names, it does not say
                 listed = bool(LIST_ITEM.match(line))
                 # A step of a list is quoted however short: "Tap Save." is the step a customer cannot skip.
-                step = listed and IMPERATIVE.match(LIST_ITEM.sub("", text))
-                shortest = min(_SHORTEST_STEP, min_words) if step else min_words
+                imperative = bool(IMPERATIVE.match(LIST_ITEM.sub("", text)))
+                shortest = min(_SHORTEST_STEP, min_words) if listed and imperative else min_words
                 if terms and not title_line and _quotable(text, shortest, max_words):
                     asked_errors = error_code_norms(asked)
                     quotable.append(
@@ -131,8 +133,9 @@ def quotable_sentences(passages: tuple[Passage, ...], min_words: int, max_words:
                             codes=line_codes | asked_errors | model_norms(asked),
                             ordinal=passage.ordinal,
                             listed=listed,
+                            imperative=imperative,
                             error_codes=line_errors | asked_errors,
-                            section_terms=section or frozenset(),
+                            section_terms=section,
                             heading_codes=heading_codes,
                         )
                     )

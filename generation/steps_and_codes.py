@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from generation.candidates import IMPERATIVE, LIST_ITEM, Candidate
+from generation.candidates import Candidate
 from generation.text import stem
 from kg.patterns import opening_codes
 
@@ -49,12 +49,11 @@ def steps_weight(
     header = _STEPS_HEADER.match(text)
     if header and stem(header.group(1).lower()) in question_terms:
         return header_boost
-    step = IMPERATIVE.match(LIST_ITEM.sub("", text))
-    if step and candidate.listed and (candidate.section_terms & asked) - _REMEDY_WORDS:
+    if candidate.imperative and candidate.listed and (candidate.section_terms & asked) - _REMEDY_WORDS:
         # The heading says what the steps do; a sentence elsewhere that names the same word ("The first setup
         # needs the app.") tells of it and outscored the steps whenever its passage ranked first.
         return header_boost
-    return boost if header or step else 1.0
+    return boost if header or candidate.imperative else 1.0
 
 
 def entry_rank(candidate: Candidate, error_codes: frozenset[str], how_to: bool) -> int:
@@ -73,8 +72,7 @@ def fix_step(candidate: Candidate, error_codes: frozenset[str]) -> bool:
     """``candidate`` is a step (an imperative list item) under a heading that names one of ``error_codes`` and no
     other code ("Fixing E-06 (grinder blocked)"; not "Repairs for E-06 and E-09")."""
     named = candidate.heading_codes
-    step = candidate.listed and IMPERATIVE.match(LIST_ITEM.sub("", candidate.text))
-    return bool(step and named & error_codes and named <= error_codes)
+    return candidate.listed and candidate.imperative and bool(named & error_codes) and named <= error_codes
 
 
 def about_code(candidate: Candidate, error_codes: frozenset[str]) -> bool:
